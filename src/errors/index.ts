@@ -1,0 +1,1 @@
+export { isStructreamError, StructreamError, type StructreamErrorOptions } from "./structream-error.ts";
