@@ -560,7 +560,7 @@ class Parser implements JsonParser {
     this.state = AFTER;
   }
 
-  private open(isArray: boolean, text: string, i: number): void {
+  private open(isArray: boolean, i: number): void {
     if (this.frames.length >= this.maxDepth) {
       this.fail(
         "max_depth",
@@ -763,7 +763,7 @@ class Parser implements JsonParser {
       return i + 1;
     }
     if (c === 123 || c === 91) {
-      this.open(c === 91, text, i);
+      this.open(c === 91, i);
       return i + 1;
     }
     if (c === 45 || (c >= 48 && c <= 57)) {

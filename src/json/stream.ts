@@ -36,7 +36,10 @@ export async function* parseJsonStream(
 ): AsyncGenerator<unknown, unknown, undefined> {
   const parser = createParser(options);
   let last: unknown;
-  for await (const chunk of chunksOf(source)) {
+  // One generator, no delegation: each level of async iteration costs a promise per chunk.
+  const chunks =
+    Symbol.asyncIterator in source ? (source as AsyncIterable<string | Uint8Array>) : chunksOf(source);
+  for await (const chunk of chunks) {
     parser.push(chunk);
     const value = parser.value;
     if (value !== last && value !== undefined) {
