@@ -141,6 +141,14 @@ class Frame {
 /** A run of string characters that need no attention (not a quote, backslash or control character). */
 const PLAIN = /[^"\\\x00-\x1f]*/y;
 
+const STREAM: TextDecodeOptions = { stream: true };
+const EMPTY_BYTES = new Uint8Array(0);
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] >= 0x80) return false;
+  return true;
+}
+
 function flatten(s: string): void {
   // V8 flattens a concatenated string in place on first indexed access.
   s.charCodeAt(0);
@@ -203,7 +211,7 @@ class Parser implements JsonParser {
   // Byte input.
   private mode: "unset" | "string" | "bytes" = "unset";
   private decoder: TextDecoder | undefined;
-  private held: Uint8Array = new Uint8Array(0);
+  private held: Uint8Array = EMPTY_BYTES;
   private bomCheck: Uint8Array | undefined = new Uint8Array(0);
 
   // Snapshot cache.
@@ -251,7 +259,7 @@ class Parser implements JsonParser {
       // Flushing turns a truncated trailing sequence into U+FFFD, as TextDecoder.decode does.
       const rest = this.decoder?.decode() ?? "";
       if (rest.length > 0) this.feedText(rest, this.held, this.consumed - this.held.length);
-      this.held = new Uint8Array(0);
+      this.held = EMPTY_BYTES;
     }
     const ns = this.numState;
     const numberIsWhole = ns === N_ZERO || ns === N_INT || ns === N_FRAC || ns === N_EXP;
@@ -387,10 +395,18 @@ class Parser implements JsonParser {
         this.maxLength,
       );
     }
-    this.decoder ??= new TextDecoder("utf-8", { ignoreBOM: true });
-    const text = this.decoder.decode(bytes, { stream });
-    // The raw bytes behind `text`: what was held back before, plus this chunk, less its new tail.
     const previous = this.held;
+    const base = this.consumed - previous.length;
+    this.consumed += bytes.length;
+    if (previous.length === 0 && bytes.length <= 32 && isAscii(bytes)) {
+      // Small ASCII chunks (most of JSON's punctuation and keys) skip TextDecoder, whose per-call
+      // cost dominates at a few bytes a chunk; nothing is pending in it, so its state is unchanged.
+      this.feedText(String.fromCharCode.apply(null, bytes as unknown as number[]), bytes, base);
+      return;
+    }
+    this.decoder ??= new TextDecoder("utf-8", { ignoreBOM: true });
+    const text = this.decoder.decode(bytes, stream ? STREAM : undefined);
+    // The raw bytes behind `text`: what was held back before, plus this chunk, less its new tail.
     let raw: Uint8Array;
     if (previous.length === 0) raw = bytes;
     else {
@@ -398,10 +414,8 @@ class Parser implements JsonParser {
       raw.set(previous);
       raw.set(bytes, previous.length);
     }
-    const tail = stream ? incompleteTailLength(raw) : 0;
-    const base = this.consumed - previous.length;
-    this.held = tail > 0 ? raw.slice(raw.length - tail) : new Uint8Array(0);
-    this.consumed += bytes.length;
+    const tail = stream && raw[raw.length - 1] >= 0x80 ? incompleteTailLength(raw) : 0;
+    this.held = tail > 0 ? raw.slice(raw.length - tail) : EMPTY_BYTES;
     this.feedText(text, raw, base);
   }
 
