@@ -1,0 +1,432 @@
+import { type SchemaIssue, StreamError } from "../errors/index.ts";
+import { createParser, type JsonParser, type ParserEvent, type PathSegment } from "../json/index.ts";
+import {
+  type BuiltRequest,
+  createProviderDecoder,
+  createSdkMapper,
+  detectProvider,
+  detectSdkProvider,
+  errorFromSdk,
+  getProvider,
+  type ProviderErrorEvent,
+  type ProviderEvent,
+  type ProviderId,
+  readErrorResponse,
+  type SdkEventMapper,
+  type WireDecoder,
+} from "../providers/index.ts";
+import { type CompiledSchema, createSchemaTracker, type SchemaTracker } from "../schema/index.ts";
+import type { StreamCore, StructuredStreamOptions } from "./structured-stream.ts";
+import type { FieldState, Progress } from "./types.ts";
+
+const EMPTY_PROGRESS: Progress = { completed: 0, total: 0, percent: 0, pending: [] };
+
+type Chunk = string | Uint8Array | object;
+
+function isResponse(value: unknown): value is Response {
+  return typeof Response !== "undefined" && value instanceof Response;
+}
+
+function utf8Length(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) n += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : c >= 0x800 ? 0 : 1;
+  }
+  return n;
+}
+
+/** Reads a source chunk by chunk; `cancel` stops it (and, for HTTP, closes the socket). */
+interface ChunkReader {
+  read(): Promise<IteratorResult<Chunk>>;
+  cancel(reason: unknown): Promise<void>;
+}
+
+function readerOf(source: ReadableStream<Uint8Array | string> | AsyncIterable<Chunk>): ChunkReader {
+  if (typeof (source as ReadableStream).getReader === "function") {
+    const reader = (source as ReadableStream<Uint8Array | string>).getReader();
+    return {
+      read: () => reader.read() as Promise<IteratorResult<Chunk>>,
+      cancel: (reason) => reader.cancel(reason).catch(() => {}),
+    };
+  }
+  const iterator = (source as AsyncIterable<Chunk>)[Symbol.asyncIterator]();
+  return {
+    read: () => iterator.next(),
+    cancel: async () => {
+      await iterator.return?.()?.catch?.(() => {});
+    },
+  };
+}
+
+/** One try at reading the answer: its own connection, decoder, parser and schema tracker. */
+export class Attempt {
+  /** The answer's JSON text received by this attempt. */
+  text = "";
+  private readonly parser: JsonParser;
+  private readonly tracker: SchemaTracker | undefined;
+  private readonly states = new Map<string, FieldState>();
+  private readonly abort = new AbortController();
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly idleTimeoutMs: number;
+  private restore: BuiltRequest["restore"];
+  private finish: Extract<ProviderEvent, { type: "finish" }> | undefined;
+  private refusal = "";
+  private providerError: ProviderErrorEvent | undefined;
+  private providerId: ProviderId | undefined;
+
+  constructor(
+    // biome-ignore lint/suspicious/noExplicitAny: the attempt reports to a core of any value type.
+    private readonly core: StreamCore<any>,
+    private readonly compiled: CompiledSchema | undefined,
+    private readonly options: StructuredStreamOptions,
+    outer: AbortSignal,
+  ) {
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+    if (outer.aborted) this.abort.abort(outer.reason);
+    else outer.addEventListener("abort", () => this.abort.abort(outer.reason), { once: true });
+    this.tracker =
+      compiled === undefined
+        ? undefined
+        : createSchemaTracker(compiled, {
+            validate: options.validate ?? "early",
+            atomic: options.atomic,
+            gate: options.gate,
+            onField: (path, _pointer, value) => this.core.showField(this, path, value),
+            onFieldState: (path, _pointer, state) => this.core.showFieldState(this, path, state),
+          });
+    this.parser = createParser({
+      maxDepth: options.maxDepth,
+      maxLength: options.maxLength,
+      onEvent: (event) => this.onParserEvent(event),
+    });
+  }
+
+  /** The parser's latest snapshot (readable after a parse error too, so nothing is lost). */
+  get latest(): unknown {
+    return this.parser.value;
+  }
+
+  get textLength(): number {
+    return this.text.length;
+  }
+
+  get progress(): Progress {
+    return this.tracker?.progress ?? EMPTY_PROGRESS;
+  }
+
+  stateOf(path: PathSegment[]): FieldState {
+    if (this.tracker !== undefined) return this.tracker.stateOf(path);
+    return this.states.get(JSON.stringify(path)) ?? "pending";
+  }
+
+  private onParserEvent(event: ParserEvent) {
+    const hold = this.tracker?.onParserEvent(event);
+    if (this.tracker === undefined) {
+      // Without a schema every value is a field.
+      const state: FieldState = event.type === "start" ? "streaming" : "complete";
+      this.states.set(JSON.stringify(event.path), state);
+      if (event.path.length > 0) {
+        this.core.showFieldState(this, event.path, state);
+        if (event.type === "end") this.core.showField(this, event.path, event.value);
+      }
+    }
+    if (
+      event.type === "end" &&
+      event.path.length > 0 &&
+      typeof event.path[event.path.length - 1] === "number"
+    ) {
+      const arrayPath = event.path.slice(0, -1);
+      if (this.core.wantsElements(arrayPath)) {
+        const issues = this.tracker?.validateAt(event.path, event.value) ?? [];
+        if (issues.length > 0) throw this.mismatch(issues);
+        this.core.showElement(this, arrayPath, event.path[event.path.length - 1] as number, event.value);
+      }
+    }
+    return hold;
+  }
+
+  private mismatch(issues: SchemaIssue[]): StreamError {
+    const first = issues[0];
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
+    return new StreamError(
+      "schema_mismatch",
+      `The answer does not match the schema at ${first.pointer || "the root"}: ${first.message}${more}`,
+      { issues, text: this.text },
+    );
+  }
+
+  private resetIdle(): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    if (!Number.isFinite(this.idleTimeoutMs)) return;
+    this.idleTimer = setTimeout(() => {
+      this.abort.abort(
+        new StreamError("timeout", `No data arrived for ${this.idleTimeoutMs} ms (idleTimeoutMs).`, {
+          retryable: true,
+          reason: "idle",
+        }),
+      );
+    }, this.idleTimeoutMs);
+  }
+
+  /** Reads the answer to the provider's end signal; returns the parsed (unvalidated) value. */
+  async run(provider: ProviderId | "auto"): Promise<unknown> {
+    const signal = this.abort.signal;
+    let reader: ChunkReader | undefined;
+    let finished = false;
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    aborted.catch(() => {});
+    try {
+      this.resetIdle();
+      let source = this.options.source;
+      let contentType: string | undefined;
+      if (this.options.request !== undefined) {
+        source = await Promise.race([this.send(provider === "auto" ? "openai-chat" : provider), aborted]);
+        if (provider === "auto") provider = "openai-chat";
+      } else if (typeof source === "function") {
+        source = await Promise.race([source(), aborted]);
+      }
+      if (isResponse(source)) {
+        contentType = source.headers.get("content-type") ?? undefined;
+        if (!source.ok) throw await this.httpError(source, provider);
+        if (source.body === null) {
+          throw new StreamError("connection_lost", "The response has no body.", { retryable: true });
+        }
+        source = source.body;
+      }
+      reader = readerOf(source as ReadableStream<Uint8Array | string> | AsyncIterable<Chunk>);
+      const bytes = new TextDecoder();
+      let decoder: WireDecoder | undefined;
+      let mapper: SdkEventMapper | undefined;
+      let pending = "";
+      for (;;) {
+        const next = await Promise.race([reader.read(), aborted]);
+        if (next.done) break;
+        this.resetIdle();
+        const chunk = next.value;
+        let events: ProviderEvent[];
+        if (typeof chunk === "string" || chunk instanceof Uint8Array) {
+          const text = typeof chunk === "string" ? chunk : bytes.decode(chunk, { stream: true });
+          this.core.noteBytes(typeof chunk === "string" ? utf8Length(chunk) : chunk.length);
+          if (decoder === undefined) {
+            pending += text;
+            if (provider === "auto") {
+              const detected = detectProvider({ contentType, text: pending });
+              if (detected.provider === undefined) {
+                if (detected.needMore) continue;
+                throw new StreamError(
+                  "unsupported_format",
+                  `Cannot tell the stream's format: ${detected.reason}`,
+                );
+              }
+              provider = detected.provider;
+            }
+            this.providerId = provider;
+            decoder = createProviderDecoder(provider, { lenient: this.options.lenient });
+            events = decoder.push(pending);
+            pending = "";
+          } else events = decoder.push(text);
+        } else {
+          this.core.noteBytes(0);
+          if (mapper === undefined) {
+            const id = provider === "auto" ? detectSdkProvider(chunk) : provider;
+            if (id === undefined) {
+              throw new StreamError(
+                "unsupported_format",
+                "Cannot tell which provider's SDK produced these stream events: pass `provider`.",
+              );
+            }
+            this.providerId = id;
+            mapper = createSdkMapper(id, { lenient: this.options.lenient });
+          }
+          events = mapper.map(chunk);
+        }
+        this.handle(events);
+        if (this.providerError !== undefined) break;
+      }
+      if (this.providerError === undefined) {
+        if (decoder === undefined && pending !== "") {
+          const detected = detectProvider({ contentType, text: pending, final: true });
+          if (detected.provider === undefined) {
+            throw new StreamError(
+              "unsupported_format",
+              `Cannot tell the stream's format: ${detected.reason}`,
+            );
+          }
+          this.providerId = detected.provider;
+          decoder = createProviderDecoder(detected.provider, { lenient: this.options.lenient });
+          this.handle(decoder.push(pending));
+        }
+        this.handle(decoder?.end() ?? mapper?.end() ?? []);
+      }
+      finished = true;
+      return this.conclude();
+    } catch (thrown) {
+      if (signal.aborted) throw signal.reason;
+      // The official SDKs throw their API errors mid-stream rather than yielding them.
+      const sdkError = thrown instanceof StreamError ? undefined : errorFromSdk(thrown);
+      if (sdkError !== undefined) throw this.providerFailure(sdkError);
+      if (
+        thrown instanceof TypeError ||
+        (thrown instanceof Error && !(thrown instanceof StreamError) && thrown.name !== "JsonParseError")
+      ) {
+        throw new StreamError("connection_lost", `The connection broke mid-stream (${thrown.message}).`, {
+          retryable: true,
+          cause: thrown,
+          text: this.text,
+        });
+      }
+      throw thrown;
+    } finally {
+      if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+      if (!finished && reader !== undefined) await reader.cancel(signal.reason ?? "stopped");
+      // Release the listener on the outer signal by aborting our own (it is finished either way).
+      if (!signal.aborted) this.abort.abort("attempt finished");
+    }
+  }
+
+  private async send(provider: ProviderId): Promise<Response> {
+    const options = this.options;
+    const adapter = getProvider(provider);
+    if (adapter.buildRequest === undefined) {
+      throw new StreamError(
+        "unsupported_format",
+        `The "${provider}" provider cannot make requests: pass a source.`,
+      );
+    }
+    const built = adapter.buildRequest({
+      schema: this.compiled?.jsonSchema ?? {},
+      request: options.request!,
+      apiKey: options.apiKey,
+      baseURL: options.baseURL,
+      headers: options.headers,
+    });
+    this.restore = built.restore;
+    const doFetch = options.fetch ?? globalThis.fetch;
+    try {
+      return await doFetch(built.url, { ...built.init, signal: this.abort.signal });
+    } catch (error) {
+      if (this.abort.signal.aborted) throw this.abort.signal.reason;
+      const message =
+        error instanceof Error
+          ? error.cause instanceof Error
+            ? error.cause.message
+            : error.message
+          : String(error);
+      throw new StreamError("connection_lost", `Could not reach ${built.url}: ${message}`, {
+        retryable: true,
+        cause: error,
+      });
+    }
+  }
+
+  private async httpError(response: Response, provider: ProviderId | "auto"): Promise<StreamError> {
+    const event = await readErrorResponse(response, provider === "auto" ? undefined : provider);
+    return this.providerFailure(event);
+  }
+
+  private providerFailure(event: ProviderErrorEvent): StreamError {
+    const rateLimited = event.status === 429 || /rate.?limit|resource_exhausted/i.test(event.errorType);
+    const where = event.status !== undefined ? `HTTP ${event.status}` : event.errorType;
+    return new StreamError(
+      rateLimited ? "rate_limited" : "provider_error",
+      rateLimited
+        ? `The provider is rate limiting requests (${where}): ${event.message}`
+        : `The provider reported an error (${where}): ${event.message}`,
+      {
+        status: event.status,
+        providerType: event.errorType,
+        retryable: event.retryable,
+        retryAfterMs: event.retryAfterMs,
+        text: this.text,
+      },
+    );
+  }
+
+  private handle(events: ProviderEvent[]): void {
+    if (events.length === 0) return;
+    let changed = false;
+    for (const event of events) {
+      switch (event.type) {
+        case "text": {
+          this.core.noteDelta();
+          if (event.delta !== "") {
+            this.pushText(event.delta);
+            changed = true;
+          }
+          break;
+        }
+        case "refusal":
+          this.refusal += event.delta;
+          break;
+        case "finish":
+          this.finish = event;
+          break;
+        case "usage":
+          this.core.noteUsage(event.usage);
+          break;
+        case "error":
+          this.providerError ??= event;
+          break;
+      }
+    }
+    if (changed) this.core.showPartial(this, this.parser.value, this.progress);
+  }
+
+  private pushText(delta: string): void {
+    this.text += delta;
+    this.parser.push(delta);
+    const issues = this.tracker?.issues;
+    if (issues !== undefined && issues.length > 0) throw this.mismatch(issues);
+  }
+
+  private conclude(): unknown {
+    if (this.providerError !== undefined) throw this.providerFailure(this.providerError);
+    const finish = this.finish;
+    if (this.refusal !== "" || finish?.reason === "refusal" || finish?.reason === "content_filter") {
+      const message = this.refusal !== "" ? this.refusal : undefined;
+      throw new StreamError(
+        "refusal",
+        message !== undefined
+          ? `The model refused: ${message}`
+          : `The model's answer was stopped by a safety or content filter (${finish?.raw ?? finish?.reason ?? "refusal"}).`,
+        { refusal: message, reason: finish?.raw ?? finish?.reason, text: this.text },
+      );
+    }
+    if (finish?.reason === "length") {
+      throw new StreamError(
+        "truncated",
+        `The answer was cut off by the provider (${finish.raw ?? "length"}): raise the output token limit.`,
+        { reason: finish.raw ?? "length", text: this.text },
+      );
+    }
+    if (finish === undefined && this.providerId !== "text") {
+      throw new StreamError(
+        "connection_lost",
+        "The stream ended before the provider's end signal: the answer may be incomplete.",
+        { retryable: true, text: this.text },
+      );
+    }
+    if (finish !== undefined && finish.reason !== "stop" && finish.reason !== "tool_calls") {
+      throw new StreamError(
+        "provider_error",
+        `The provider ended the answer with "${finish.raw ?? finish.reason}"${finish.detail ? `: ${finish.detail}` : ""}.`,
+        { reason: finish.raw ?? finish.reason, providerType: finish.raw, text: this.text },
+      );
+    }
+    const value = this.parser.end();
+    this.core.showPartial(this, this.parser.value, this.progress);
+    return this.restore ? this.restore(value) : value;
+  }
+
+  /** Validates the complete value with the user's own validator; resolves to its output. */
+  async validateFinal(value: unknown): Promise<unknown> {
+    if (this.compiled === undefined) return value;
+    const outcome = await this.compiled.validateFinal(value);
+    if ("issues" in outcome && outcome.issues !== undefined) throw this.mismatch(outcome.issues);
+    return outcome.value;
+  }
+}

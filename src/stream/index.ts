@@ -1,0 +1,19 @@
+export { backoffDelay, type RetryOptions } from "./backoff.ts";
+export {
+  type StreamSource,
+  type StreamValue,
+  StructuredStream,
+  type StructuredStreamOptions,
+  structuredStream,
+} from "./structured-stream.ts";
+export type {
+  DeepPartial,
+  FieldState,
+  Progress,
+  StreamEvent,
+  StreamEventOf,
+  StreamEventType,
+  StreamStats,
+  StreamStatus,
+  TokenUsage,
+} from "./types.ts";

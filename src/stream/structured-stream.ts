@@ -1,0 +1,694 @@
+import { isStructreamError, StreamError, type StreamErrorCode } from "../errors/index.ts";
+import { JsonParseError, type PathSegment, toPointer } from "../json/index.ts";
+import type { ProviderId, ProviderRequest } from "../providers/index.ts";
+import {
+  type CompiledSchema,
+  compileSchema,
+  type InferOutput,
+  type JsonSchemaObject,
+  type SchemaInput,
+} from "../schema/index.ts";
+import { Attempt } from "./attempt.ts";
+import { backoffDelay, type RetryOptions, sleep } from "./backoff.ts";
+import { EventQueue } from "./event-queue.ts";
+import type {
+  DeepPartial,
+  FieldState,
+  Progress,
+  StreamEvent,
+  StreamEventOf,
+  StreamEventType,
+  StreamStats,
+  StreamStatus,
+} from "./types.ts";
+
+/** What `structuredStream` can read. */
+export type StreamSource =
+  | Response
+  | ReadableStream<Uint8Array | string>
+  | AsyncIterable<string | Uint8Array | object>
+  /** Called once per attempt, so a stream you open yourself can be retried. */
+  | (() => Promise<
+      Response | ReadableStream<Uint8Array | string> | AsyncIterable<string | Uint8Array | object>
+    >);
+
+/** Options of {@link structuredStream}. */
+export interface StructuredStreamOptions<S extends SchemaInput | undefined = SchemaInput | undefined> {
+  /** The expected shape: a Standard Schema (zod 4, valibot, arktype) or a JSON Schema object. */
+  schema?: S;
+  /**
+   * The JSON Schema of `schema`, for Standard Schema libraries that cannot export one themselves
+   * (valibot: `toJsonSchema(schema)` from `@valibot/to-json-schema`). zod 4 and arktype need none.
+   */
+  jsonSchema?: JsonSchemaObject;
+  /** An HTTP response, its body, an SDK's event stream, or raw JSON text chunks. */
+  source?: StreamSource;
+  /** Ask structream to make the call: `model`, `messages` and native parameters. */
+  request?: ProviderRequest;
+  /**
+   * The wire format. `"auto"` detects it from the content type and the first event.
+   * @defaultValue "auto" for a source, "openai-chat" for a request
+   */
+  provider?: ProviderId | "auto";
+  /** API key for `request` (else taken from nowhere: structream reads no environment). */
+  apiKey?: string;
+  /** Base URL for `request`, e.g. any OpenAI-compatible server. */
+  baseURL?: string;
+  /** Extra headers for `request`. */
+  headers?: Record<string, string>;
+  /** The `fetch` used for `request`. @defaultValue globalThis.fetch */
+  fetch?: typeof fetch;
+  /**
+   * For models without a native structured mode: skip a leading Markdown fence or prose up to
+   * the first `{` or `[`, and a trailing fence. Nothing else is forgiven.
+   * @defaultValue false
+   */
+  lenient?: boolean;
+  /**
+   * `"early"` fails with `schema_mismatch` as soon as a completed field contradicts the schema;
+   * `"final"` validates only the complete value.
+   * @defaultValue "early"
+   */
+  validate?: "early" | "final";
+  /** JSON Pointers (with `*` for any array index) of fields that must appear only complete. */
+  atomic?: string[];
+  /** Objects (by JSON Pointer, `*` for indexes) hidden until the listed keys are complete. */
+  gate?: Record<string, string[]>;
+  /** Retries when structream made the request (or `source` is a function). */
+  retry?: RetryOptions;
+  /** Shorthand for `retry.maxRetries`. @defaultValue 2 */
+  maxRetries?: number;
+  /**
+   * Fail with `timeout` when no byte arrives for this long (retried).
+   * @defaultValue 60000
+   */
+  idleTimeoutMs?: number;
+  /** Overall deadline for the whole stream, retries included. @defaultValue none */
+  timeoutMs?: number;
+  /** Aborts the stream (`aborted`). */
+  signal?: AbortSignal;
+  /** Limits of the JSON parser. */
+  maxDepth?: number;
+  /** Most answer text accepted, in UTF-16 code units. @defaultValue 64 Mi */
+  maxLength?: number;
+}
+
+/** The value type a stream produces for a schema. */
+export type StreamValue<S> = S extends SchemaInput ? InferOutput<S> : unknown;
+
+type Listener<T, K extends StreamEventType> = (event: StreamEventOf<T, K>) => void;
+
+const TERMINAL: ReadonlySet<StreamStatus> = new Set(["complete", "error"]);
+
+function getAt(value: unknown, path: readonly PathSegment[]): unknown {
+  let v = value;
+  for (const k of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<string, unknown>)[k as string];
+  }
+  return v;
+}
+
+function toPath(path: string | readonly PathSegment[]): PathSegment[] {
+  if (typeof path !== "string") return [...path];
+  if (path === "") return [];
+  return path
+    .slice(1)
+    .split("/")
+    .map((s) => {
+      const key = s.replace(/~1/g, "/").replace(/~0/g, "~");
+      return /^(0|[1-9][0-9]*)$/.test(key) ? Number(key) : key;
+    });
+}
+
+/**
+ * A structured answer streaming in: an async iterable and a `ReadableStream` of
+ * {@link StreamEvent}s, with the latest state readable synchronously.
+ */
+export class StructuredStream<T = unknown> extends ReadableStream<StreamEvent<T>> {
+  /** The validated final value; rejects with {@link StreamError}. */
+  readonly result: Promise<T>;
+
+  private readonly core: StreamCore<T>;
+
+  constructor(options: StructuredStreamOptions) {
+    const queue = new EventQueue<StreamEvent<T>>(
+      (last, next) => last.type === "partial" && next.type === "partial",
+    );
+    let core!: StreamCore<T>;
+    super(
+      {
+        async pull(controller) {
+          const next = await queue.next();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        },
+        cancel(reason) {
+          queue.cancel();
+          core.abort(reason ?? "The consumer cancelled the stream.");
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    core = new StreamCore<T>(options, queue);
+    this.core = core;
+    this.result = core.result;
+  }
+
+  /** The latest visible snapshot (typed deep-partial of the final value). */
+  get value(): DeepPartial<T> | undefined {
+    return this.core.value as DeepPartial<T> | undefined;
+  }
+
+  get status(): StreamStatus {
+    return this.core.status;
+  }
+
+  get progress(): Progress {
+    return this.core.progress;
+  }
+
+  get stats(): StreamStats {
+    return this.core.snapshotStats();
+  }
+
+  /** The error that ended the stream, if any. */
+  get error(): StreamError | undefined {
+    return this.core.error;
+  }
+
+  /** `pending`, `streaming` or `complete` for the field at `path` (keys and indexes, or a JSON Pointer). */
+  stateOf(path: string | readonly PathSegment[]): FieldState {
+    return this.core.stateOf(toPath(path));
+  }
+
+  /**
+   * Calls `listener` whenever the subtree at `path` changes (its identity changes), and never
+   * otherwise. Returns a function that stops watching.
+   */
+  watch(path: string | readonly PathSegment[], listener: (value: unknown) => void): () => void {
+    return this.core.watch(toPath(path), listener);
+  }
+
+  /** Listens to one event type; returns a function that stops listening. */
+  on<K extends StreamEventType>(type: K, listener: Listener<T, K>): () => void {
+    return this.core.on(type, listener as unknown as Listener<T, StreamEventType>);
+  }
+
+  /** Listens to the next event of one type only. */
+  once<K extends StreamEventType>(type: K, listener: Listener<T, K>): () => void {
+    const off = this.on(type, (event) => {
+      off();
+      listener(event);
+    });
+    return off;
+  }
+
+  /** The snapshots alone, one per change (as the AI SDK's `partialObjectStream`). */
+  partials(): AsyncIterableIterator<DeepPartial<T>> {
+    return this.core.partials() as AsyncIterableIterator<DeepPartial<T>>;
+  }
+
+  /**
+   * Each element of the array at `path` (root by default), once, complete and validated on its
+   * own against its schema, in order.
+   */
+  elements<E = unknown>(path: string | readonly PathSegment[] = []): AsyncIterableIterator<E> {
+    return this.core.elements(toPath(path)) as AsyncIterableIterator<E>;
+  }
+
+  /** Ends the stream now with `aborted`, closing the HTTP body and every timer. */
+  abort(reason?: unknown): void {
+    this.core.abort(reason);
+  }
+
+  override [Symbol.asyncIterator](): AsyncIterableIterator<StreamEvent<T>> {
+    const reader = this.getReader();
+    const iterator: AsyncIterableIterator<StreamEvent<T>> = {
+      async next() {
+        const { done, value } = await reader.read();
+        if (done) {
+          reader.releaseLock();
+          return { done: true, value: undefined };
+        }
+        return { done: false, value };
+      },
+      async return() {
+        // Leaving a for-await loop early cancels the stream, and with it the model's answer.
+        await reader.cancel("The consumer stopped reading.");
+        reader.releaseLock();
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+}
+
+/**
+ * Streams a structured answer: from any source (a fetch `Response`, a body stream, an SDK's event
+ * stream, raw JSON text) or by making the provider call itself, to typed partial values, field
+ * events, progress and a validated final value.
+ *
+ * @example
+ * ```ts
+ * const s = structuredStream({ source: response, schema: Article });
+ * for await (const event of s) if (event.type === "partial") render(event.value);
+ * const article = await s.result;
+ * ```
+ */
+export function structuredStream<S extends SchemaInput | undefined = undefined>(
+  options: StructuredStreamOptions<S>,
+): StructuredStream<StreamValue<S>> {
+  return new StructuredStream<StreamValue<S>>(options as StructuredStreamOptions);
+}
+
+class StreamCore<T> {
+  status: StreamStatus = "idle";
+  error: StreamError | undefined;
+  readonly result: Promise<T>;
+
+  private resolveResult!: (value: T) => void;
+  private rejectResult!: (error: unknown) => void;
+  private readonly listeners = new Map<StreamEventType, Set<Listener<T, StreamEventType>>>();
+  private readonly extraQueues = new Set<EventQueue<StreamEvent<T>>>();
+  private readonly watchers = new Set<{ path: PathSegment[]; last: unknown; fn: (value: unknown) => void }>();
+  private readonly elementSubs = new Set<{
+    path: PathSegment[];
+    pointer: string;
+    next: number;
+    queue: EventQueue<unknown>;
+  }>();
+  private readonly controller = new AbortController();
+  private readonly compiled: CompiledSchema | undefined;
+  private readonly startedAt = Date.now();
+  private readonly started = performance.now();
+  private endedAt: number | undefined;
+  private attempt: Attempt | undefined;
+  private visible: unknown;
+  private shownProgress: Progress = { completed: 0, total: 0, percent: 0, pending: [] };
+  private readonly emittedFields = new Map<string, string>();
+  private resultObserved = false;
+  private consumerCount = 0;
+  /** Text length of the best attempt so far: a retry's snapshots take over once they reach it. */
+  private catchUpLength = 0;
+  private firstByteMs: number | undefined;
+  private firstFieldMs: number | undefined;
+  private firstDeltaAt: number | undefined;
+  private lastDeltaAt: number | undefined;
+  readonly totals = { chunks: 0, bytes: 0, deltas: 0, retries: 0, usage: undefined as StreamStats["usage"] };
+
+  constructor(
+    private readonly options: StructuredStreamOptions,
+    private readonly queue: EventQueue<StreamEvent<T>>,
+  ) {
+    const result = new Promise<T>((resolve, reject) => {
+      this.resolveResult = resolve;
+      this.rejectResult = reject;
+    });
+    // Handled here so that a consumer who reads events (and sees the error there) is not also
+    // hit by an unhandled rejection; `fail` re-raises when nobody could have seen the error.
+    result.catch(() => {});
+    this.result = new Proxy(result, {
+      get: (target, key) => {
+        this.resultObserved = true;
+        const member = Reflect.get(target, key);
+        return typeof member === "function" ? member.bind(target) : member;
+      },
+    });
+    if (options.source === undefined && options.request === undefined) {
+      throw new TypeError("structuredStream needs a `source` to read or a `request` to send.");
+    }
+    if (options.source !== undefined && options.request !== undefined) {
+      throw new TypeError("structuredStream takes either a `source` or a `request`, not both.");
+    }
+    this.compiled =
+      options.schema === undefined
+        ? undefined
+        : compileSchema(options.schema, options.jsonSchema ? { jsonSchema: options.jsonSchema } : {});
+    if (options.signal) {
+      if (options.signal.aborted) queueMicrotask(() => this.abort(options.signal?.reason));
+      else options.signal.addEventListener("abort", () => this.abort(options.signal?.reason), { once: true });
+    }
+    queueMicrotask(() => {
+      void this.run();
+    });
+  }
+
+  get value(): unknown {
+    return this.visible;
+  }
+
+  get progress(): Progress {
+    return this.shownProgress;
+  }
+
+  snapshotStats(): StreamStats {
+    const end = this.endedAt ?? performance.now();
+    const deltaSpan =
+      this.firstDeltaAt !== undefined && this.lastDeltaAt !== undefined
+        ? this.lastDeltaAt - this.firstDeltaAt
+        : 0;
+    const stats: StreamStats = {
+      startedAt: this.startedAt,
+      durationMs: Math.round(end - this.started),
+      chunks: this.totals.chunks,
+      bytes: this.totals.bytes,
+      deltas: this.totals.deltas,
+      deltasPerSecond: deltaSpan > 0 ? Math.round((this.totals.deltas / deltaSpan) * 1000 * 10) / 10 : 0,
+      retries: this.totals.retries,
+    };
+    if (this.firstByteMs !== undefined) stats.timeToFirstByteMs = Math.round(this.firstByteMs);
+    if (this.firstFieldMs !== undefined) stats.timeToFirstFieldMs = Math.round(this.firstFieldMs);
+    if (this.totals.usage !== undefined) stats.usage = { ...this.totals.usage };
+    return stats;
+  }
+
+  stateOf(path: PathSegment[]): FieldState {
+    if (this.status === "complete") return "complete";
+    return this.attempt?.stateOf(path) ?? "pending";
+  }
+
+  on(type: StreamEventType, listener: Listener<T, StreamEventType>): () => void {
+    let set = this.listeners.get(type);
+    if (set === undefined) this.listeners.set(type, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  watch(path: PathSegment[], fn: (value: unknown) => void): () => void {
+    const watcher = { path, last: getAt(this.visible, path), fn };
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
+
+  partials(): AsyncIterableIterator<unknown> {
+    const queue = new EventQueue<StreamEvent<T>>((a, b) => a.type === "partial" && b.type === "partial");
+    if (this.visible !== undefined)
+      queue.push({ type: "partial", value: this.visible as DeepPartial<T>, progress: this.shownProgress });
+    if (TERMINAL.has(this.status)) queue.close();
+    else this.extraQueues.add(queue);
+    this.consumerCount++;
+    const core = this;
+    const iterator: AsyncIterableIterator<unknown> = {
+      async next() {
+        for (;;) {
+          const item = await queue.next();
+          if (item.done) return { done: true, value: undefined };
+          if (item.value.type === "partial") return { done: false, value: item.value.value };
+        }
+      },
+      async return() {
+        queue.cancel();
+        core.extraQueues.delete(queue);
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  elements(path: PathSegment[]): AsyncIterableIterator<unknown> {
+    const queue = new EventQueue<unknown>();
+    const sub = { path, pointer: toPointer(path), next: 0, queue };
+    // Elements that completed before this call.
+    const current = getAt(this.status === "complete" ? this.finalValue : this.visible, path);
+    if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) {
+        if (this.status !== "complete" && this.stateOf([...path, i]) !== "complete") break;
+        queue.push(current[i]);
+        sub.next = i + 1;
+      }
+    }
+    if (TERMINAL.has(this.status)) {
+      if (this.status === "error") queue.fail(this.error);
+      else queue.close();
+    } else this.elementSubs.add(sub);
+    this.consumerCount++;
+    const core = this;
+    const iterator: AsyncIterableIterator<unknown> = {
+      next: () => queue.next(),
+      async return() {
+        queue.cancel();
+        core.elementSubs.delete(sub);
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  private finalValue: unknown;
+
+  abort(reason?: unknown): void {
+    if (TERMINAL.has(this.status)) return;
+    const message =
+      typeof reason === "string"
+        ? reason
+        : reason instanceof Error
+          ? reason.message
+          : "The stream was aborted.";
+    this.controller.abort(new StreamError("aborted", message, { cause: reason }));
+  }
+
+  // ---- emitting ----------------------------------------------------------------------------
+
+  private emit(event: StreamEvent<T>): void {
+    this.queue.push(event);
+    for (const q of this.extraQueues) q.push(event);
+    const set = this.listeners.get(event.type);
+    if (set !== undefined) {
+      for (const listener of [...set]) {
+        try {
+          listener(event);
+        } catch (error) {
+          // A listener's bug must not break the stream; surface it without swallowing it.
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
+      }
+    }
+  }
+
+  private setStatus(status: StreamStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.emit({ type: "status", status });
+  }
+
+  /** Called by an attempt after each chunk whose snapshot changed. */
+  showPartial(attempt: Attempt, value: unknown, progress: Progress): void {
+    if (attempt !== this.attempt) return;
+    if (attempt.textLength < this.catchUpLength) return;
+    this.catchUpLength = 0;
+    if (value === this.visible) return;
+    this.visible = value;
+    // Progress never goes backwards, and 100 is kept for `complete`.
+    const last = this.shownProgress;
+    const percent = Math.min(99, Math.max(last.percent, progress.percent));
+    const completed = Math.max(last.completed, progress.completed);
+    this.shownProgress = { ...progress, completed, percent: progress.total === 0 ? last.percent : percent };
+    this.emit({ type: "partial", value: value as DeepPartial<T>, progress: this.shownProgress });
+    for (const w of this.watchers) {
+      const now = getAt(value, w.path);
+      if (now !== w.last) {
+        w.last = now;
+        w.fn(now);
+      }
+    }
+  }
+
+  showField(attempt: Attempt, path: PathSegment[], value: unknown): void {
+    if (attempt !== this.attempt) return;
+    const pointer = toPointer(path);
+    const serialized = JSON.stringify(value);
+    // A retry re-reads fields the failed attempt already reported: report each once.
+    if (this.emittedFields.get(pointer) === serialized) return;
+    this.emittedFields.set(pointer, serialized);
+    this.firstFieldMs ??= performance.now() - this.started;
+    this.emit({ type: "field", path, pointer, value });
+  }
+
+  showFieldState(attempt: Attempt, path: PathSegment[], state: FieldState): void {
+    if (attempt !== this.attempt) return;
+    if (attempt.textLength < this.catchUpLength && state !== "complete") return;
+    this.emit({ type: "field-state", path, pointer: toPointer(path), state });
+  }
+
+  showElement(attempt: Attempt, arrayPath: PathSegment[], index: number, value: unknown): void {
+    if (attempt !== this.attempt) return;
+    const pointer = toPointer(arrayPath);
+    for (const sub of this.elementSubs) {
+      if (sub.pointer === pointer && index === sub.next) {
+        sub.next++;
+        sub.queue.push(value);
+      }
+    }
+  }
+
+  wantsElements(arrayPath: PathSegment[]): boolean {
+    if (this.elementSubs.size === 0) return false;
+    const pointer = toPointer(arrayPath);
+    for (const sub of this.elementSubs) if (sub.pointer === pointer) return true;
+    return false;
+  }
+
+  noteBytes(chunkBytes: number): void {
+    this.totals.chunks++;
+    this.totals.bytes += chunkBytes;
+    this.firstByteMs ??= performance.now() - this.started;
+    if (this.status === "connecting" || this.status === "idle") this.setStatus("streaming");
+  }
+
+  noteDelta(): void {
+    const now = performance.now();
+    this.totals.deltas++;
+    this.firstDeltaAt ??= now;
+    this.lastDeltaAt = now;
+  }
+
+  noteUsage(usage: NonNullable<StreamStats["usage"]>): void {
+    this.totals.usage = { ...this.totals.usage, ...usage };
+  }
+
+  // ---- the run -----------------------------------------------------------------------------
+
+  private async run(): Promise<void> {
+    const options = this.options;
+    const retry = { ...options.retry, maxRetries: options.retry?.maxRetries ?? options.maxRetries ?? 2 };
+    const canRetry = options.request !== undefined || typeof options.source === "function";
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    if (options.timeoutMs !== undefined) {
+      deadline = setTimeout(() => {
+        this.controller.abort(
+          new StreamError(
+            "timeout",
+            `The stream did not finish within ${options.timeoutMs} ms (timeoutMs).`,
+            {
+              reason: "deadline",
+            },
+          ),
+        );
+      }, options.timeoutMs);
+    }
+    try {
+      for (let attemptNo = 0; ; attemptNo++) {
+        const attempt = new Attempt(this, this.compiled, options, this.controller.signal);
+        if (this.attempt !== undefined)
+          this.catchUpLength = Math.max(this.catchUpLength, this.attempt.textLength);
+        this.attempt = attempt;
+        try {
+          this.setStatus(options.request !== undefined ? "connecting" : "streaming");
+          const value = await attempt.run(this.resolveProvider());
+          this.setStatus("validating");
+          const final = await attempt.validateFinal(value);
+          this.complete(final as T);
+          return;
+        } catch (thrown) {
+          const error = this.asStreamError(thrown, attempt);
+          if (this.controller.signal.aborted)
+            throw this.asStreamError(this.controller.signal.reason, attempt);
+          if (!canRetry || !error.retryable || attemptNo >= retry.maxRetries) throw error;
+          const delayMs = error.retryAfterMs ?? backoffDelay(attemptNo, retry);
+          this.totals.retries++;
+          this.emit({ type: "retry", attempt: attemptNo + 1, delayMs, error });
+          await sleep(delayMs, this.controller.signal);
+        }
+      }
+    } catch (thrown) {
+      this.fail(this.asStreamError(thrown, this.attempt));
+    } finally {
+      if (deadline !== undefined) clearTimeout(deadline);
+    }
+  }
+
+  private resolveProvider(): ProviderId | "auto" {
+    const { provider, request } = this.options;
+    if (provider !== undefined) return provider;
+    return request !== undefined ? "openai-chat" : "auto";
+  }
+
+  private asStreamError(thrown: unknown, attempt: Attempt | undefined): StreamError {
+    let error: StreamError;
+    if (thrown instanceof StreamError) error = thrown;
+    else if (thrown instanceof JsonParseError) {
+      error = new StreamError("invalid_json", `The answer is not valid JSON: ${thrown.message}`, {
+        parse: { code: thrown.code, offset: thrown.offset, line: thrown.line, column: thrown.column },
+        cause: thrown,
+      });
+    } else if (isStructreamError(thrown)) {
+      error = new StreamError(thrown.code as StreamErrorCode, thrown.message, { cause: thrown });
+    } else {
+      const message = thrown instanceof Error ? thrown.message : String(thrown);
+      error = new StreamError("connection_lost", `The connection failed: ${message}`, {
+        cause: thrown,
+        retryable: true,
+      });
+    }
+    if (error.partial === undefined) {
+      // The failing attempt may have read past the last snapshot shown (the error came mid-chunk).
+      const caughtUp =
+        attempt !== undefined && attempt === this.attempt && attempt.textLength >= this.catchUpLength;
+      error.partial = caughtUp ? (attempt.latest ?? this.visible) : this.visible;
+    }
+    if (error.text === "" && attempt !== undefined) error.text = attempt.text;
+    return error;
+  }
+
+  private complete(value: T): void {
+    this.endedAt = performance.now();
+    this.finalValue = value;
+    this.visible = value;
+    const total = Math.max(this.shownProgress.total, this.attempt?.progress.total ?? 0);
+    this.shownProgress = { completed: total, total, percent: 100, pending: [] };
+    this.emit({ type: "partial", value: value as DeepPartial<T>, progress: this.shownProgress });
+    this.setStatus("complete");
+    this.emit({ type: "complete", value, stats: this.snapshotStats() });
+    for (const sub of this.elementSubs) {
+      const array = getAt(value, sub.path);
+      if (Array.isArray(array)) for (let i = sub.next; i < array.length; i++) sub.queue.push(array[i]);
+      sub.queue.close();
+    }
+    this.elementSubs.clear();
+    this.closeQueues();
+    this.resolveResult(value);
+  }
+
+  private fail(error: StreamError): void {
+    if (TERMINAL.has(this.status)) return;
+    this.endedAt = performance.now();
+    this.error = error;
+    this.setStatus("error");
+    this.emit({ type: "error", error });
+    for (const sub of this.elementSubs) sub.queue.fail(error);
+    this.elementSubs.clear();
+    this.closeQueues();
+    this.rejectResult(error);
+    const listened = (this.listeners.get("error")?.size ?? 0) > 0;
+    if (!listened && !this.resultObserved && !this.queue.hasConsumer && this.consumerCount === 0) {
+      // Nobody could have seen this error: raise it rather than lose it.
+      void Promise.reject(error);
+    }
+  }
+
+  private closeQueues(): void {
+    this.queue.close();
+    for (const q of this.extraQueues) q.close();
+    this.extraQueues.clear();
+    this.watchers.clear();
+  }
+
+  // Exposed to attempts.
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+}
+
+export type { StreamCore };

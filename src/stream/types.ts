@@ -1,0 +1,55 @@
+import type { StreamError } from "../errors/index.ts";
+import type { PathSegment } from "../json/index.ts";
+import type { DeepPartial, FieldState, Progress } from "../schema/index.ts";
+
+export type { DeepPartial, FieldState, Progress };
+
+/** Where a stream is in its life. */
+export type StreamStatus = "idle" | "connecting" | "streaming" | "validating" | "complete" | "error";
+
+/** Token counts, as reported by the provider. */
+export interface TokenUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  totalTokens?: number;
+}
+
+/** Measurements of one stream, on the stream and on its `complete` event. */
+export interface StreamStats {
+  /** `Date.now()` when the stream started. */
+  startedAt: number;
+  /** From the start to the first byte of the answer (of the attempt that delivered it). */
+  timeToFirstByteMs?: number;
+  /** From the start to the first completed field. */
+  timeToFirstFieldMs?: number;
+  /** From the start to now, or to the end. */
+  durationMs: number;
+  /** Wire chunks read (all attempts). */
+  chunks: number;
+  /** Wire bytes read (all attempts; string chunks count their UTF-8 length). */
+  bytes: number;
+  /** Text deltas of the answer (all attempts). */
+  deltas: number;
+  /** Deltas per second while the answer streamed. */
+  deltasPerSecond: number;
+  /** Retries made. */
+  retries: number;
+  /** Token usage, when the provider reports it. */
+  usage?: TokenUsage;
+}
+
+/** Everything a structured stream tells, as a discriminated union on `type`. */
+export type StreamEvent<T = unknown> =
+  | { type: "status"; status: StreamStatus }
+  | { type: "partial"; value: DeepPartial<T>; progress: Progress }
+  | { type: "field"; path: PathSegment[]; pointer: string; value: unknown }
+  | { type: "field-state"; path: PathSegment[]; pointer: string; state: FieldState }
+  | { type: "retry"; attempt: number; delayMs: number; error: StreamError }
+  | { type: "complete"; value: T; stats: StreamStats }
+  | { type: "error"; error: StreamError };
+
+/** The `type`s of {@link StreamEvent}. */
+export type StreamEventType = StreamEvent["type"];
+
+/** The event of one `type`. */
+export type StreamEventOf<T, K extends StreamEventType> = Extract<StreamEvent<T>, { type: K }>;
