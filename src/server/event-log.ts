@@ -1,0 +1,260 @@
+import { StructreamError } from "../errors/index.ts";
+
+/** What the relay stores about a stream besides its events. */
+export interface StreamMeta {
+  /** SHA-256 of the stream's token (hex), or `""` when the stream has none. */
+  tokenHash: string;
+  /** `Date.now()` at creation. */
+  createdAt: number;
+}
+
+/** One event as stored: its SSE `event:` name and `data:` line. */
+export interface LogEvent {
+  type: string;
+  data: string;
+  /** The stream's last event: readers stop after it. */
+  last?: boolean;
+}
+
+/** A stored event with its id: the sequence number, 1 for the first event of a stream. */
+export interface LogEntry extends LogEvent {
+  id: number;
+}
+
+/** Options of {@link EventLog.read}. */
+export interface LogReadOptions {
+  /** Ends the reading (a pending wait for the next event returns at once). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Where the relay keeps each stream's events, so that a client that reconnects gets exactly the
+ * events after the last one it saw, from any server instance sharing the log.
+ *
+ * Ids are sequence numbers (1, 2, 3, ...) in every implementation, so the SSE `id:` a client keeps
+ * means the same thing to every instance. Each stream has one writer (the instance that runs it).
+ *
+ * A log may drop a stream's oldest events (it is bounded); a reader then sees a gap in the ids,
+ * and the relay resyncs the client from the next `snapshot` event.
+ */
+export interface EventLog {
+  /** Most events kept per stream (older ones are dropped), when the log has such a bound. */
+  readonly maxEvents?: number;
+  /**
+   * Registers a new stream.
+   * @throws a `limit_exceeded` error when the log holds as many streams as it may.
+   */
+  create(streamId: string, meta: StreamMeta): Promise<void>;
+  /** The stream's metadata, or `undefined` for an unknown or expired stream. */
+  meta(streamId: string): Promise<StreamMeta | undefined>;
+  /** Stores the stream's next event and returns its id. */
+  append(streamId: string, event: LogEvent): Promise<number>;
+  /**
+   * The stream's events with ids above `afterId`: those stored, then the live ones as they are
+   * appended, until the stream's last event (or `signal` aborts, or the stream expires).
+   */
+  read(streamId: string, afterId: number, options?: LogReadOptions): AsyncIterable<LogEntry>;
+  /** Releases what the log holds (timers, connections). */
+  close?(): Promise<void>;
+}
+
+/** Options of {@link createMemoryEventLog}. */
+export interface MemoryEventLogOptions {
+  /**
+   * Most events kept per stream; older ones are dropped (the relay writes a `snapshot` at least
+   * every `maxEvents / 2` events, so a client can always resync).
+   * @defaultValue 10_000
+   */
+  maxEvents?: number;
+  /**
+   * How long an ended stream stays readable after its last event, in milliseconds. A running
+   * stream never expires.
+   * @defaultValue 300_000 (5 minutes)
+   */
+  ttlMs?: number;
+  /**
+   * Most streams held at once, running or ended. When full, the ended stream that expires first is
+   * evicted; when none has ended, `create` fails with `limit_exceeded`.
+   * @defaultValue 10_000
+   */
+  maxStreams?: number;
+  /** Clock, for tests. @defaultValue `Date.now` */
+  now?: () => number;
+}
+
+interface MemoryStream {
+  meta: StreamMeta;
+  entries: LogEntry[];
+  /** Index of the first kept entry in `entries` (dropped ones are compacted away in batches). */
+  head: number;
+  nextId: number;
+  ended: boolean;
+  expiresAt: number;
+  waiters: Set<() => void>;
+}
+
+function wake(stream: MemoryStream): void {
+  const waiters = [...stream.waiters];
+  stream.waiters.clear();
+  for (const resolve of waiters) resolve();
+}
+
+/**
+ * An {@link EventLog} in this process's memory: bounded (events per stream, streams) and expiring.
+ * Right for one server instance; use {@link createRedisEventLog} when several instances serve one
+ * application, so a client can resume on any of them.
+ *
+ * @example
+ * ```ts
+ * const relay = createRelay({ log: createMemoryEventLog({ maxEvents: 5_000, ttlMs: 60_000 }) });
+ * ```
+ */
+export function createMemoryEventLog(options: MemoryEventLogOptions = {}): EventLog {
+  const maxEvents = Math.max(2, options.maxEvents ?? 10_000);
+  const ttlMs = options.ttlMs ?? 300_000;
+  const maxStreams = options.maxStreams ?? 10_000;
+  const now = options.now ?? Date.now;
+  const streams = new Map<string, MemoryStream>();
+  let lastSweep = 0;
+
+  function drop(streamId: string, stream: MemoryStream): void {
+    streams.delete(streamId);
+    wake(stream);
+  }
+
+  function sweep(force: boolean): void {
+    const t = now();
+    if (!force && t - lastSweep < 1_000) return;
+    lastSweep = t;
+    for (const [id, stream] of streams) if (stream.ended && stream.expiresAt <= t) drop(id, stream);
+  }
+
+  function live(streamId: string): MemoryStream | undefined {
+    const stream = streams.get(streamId);
+    if (stream === undefined) return undefined;
+    if (stream.ended && stream.expiresAt <= now()) {
+      drop(streamId, stream);
+      return undefined;
+    }
+    return stream;
+  }
+
+  return {
+    maxEvents,
+
+    async create(streamId, meta) {
+      sweep(streams.size >= maxStreams);
+      if (streams.has(streamId))
+        throw new StructreamError("stream_exists", `Stream ${streamId} already exists`);
+      if (streams.size >= maxStreams) {
+        let victim: [string, MemoryStream] | undefined;
+        for (const entry of streams) {
+          if (entry[1].ended && (victim === undefined || entry[1].expiresAt < victim[1].expiresAt))
+            victim = entry;
+        }
+        if (victim === undefined) {
+          throw new StructreamError(
+            "limit_exceeded",
+            `The event log holds ${maxStreams} running streams (maxStreams)`,
+          );
+        }
+        drop(victim[0], victim[1]);
+      }
+      streams.set(streamId, {
+        meta,
+        entries: [],
+        head: 0,
+        nextId: 1,
+        ended: false,
+        expiresAt: Number.POSITIVE_INFINITY,
+        waiters: new Set(),
+      });
+    },
+
+    async meta(streamId) {
+      sweep(false);
+      return live(streamId)?.meta;
+    },
+
+    async append(streamId, event) {
+      const stream = live(streamId);
+      if (stream === undefined) throw new StructreamError("not_found", `Unknown stream ${streamId}`);
+      if (stream.ended) throw new StructreamError("stream_ended", `Stream ${streamId} has ended`);
+      const entry: LogEntry = { id: stream.nextId++, type: event.type, data: event.data };
+      if (event.last === true) {
+        entry.last = true;
+        stream.ended = true;
+        stream.expiresAt = now() + ttlMs;
+      }
+      stream.entries.push(entry);
+      if (stream.entries.length - stream.head > maxEvents) {
+        stream.head++;
+        // Compact in batches: shifting on every append would cost O(maxEvents) per event.
+        if (stream.head >= 1024 && stream.head * 2 >= stream.entries.length) {
+          stream.entries = stream.entries.slice(stream.head);
+          stream.head = 0;
+        }
+      }
+      wake(stream);
+      return entry.id;
+    },
+
+    read(streamId, afterId, readOptions = {}) {
+      const signal = readOptions.signal;
+      // A function, not a property read: TypeScript would narrow `aborted` across awaits.
+      const stopped = (): boolean => signal?.aborted === true;
+      return {
+        async *[Symbol.asyncIterator]() {
+          let cursor = afterId;
+          // One abort listener for the whole read (EventTarget listeners are costly to add per wait).
+          let wakeReader: (() => void) | undefined;
+          const onAbort = () => wakeReader?.();
+          signal?.addEventListener("abort", onAbort, { once: true });
+          try {
+            yield* entries();
+          } finally {
+            signal?.removeEventListener("abort", onAbort);
+          }
+
+          async function* entries(): AsyncGenerator<LogEntry> {
+            while (!stopped()) {
+              const stream = live(streamId);
+              if (stream === undefined) return;
+              const first = stream.entries[stream.head];
+              if (first !== undefined) {
+                // Ids are consecutive, so the next entry's position is arithmetic.
+                let index = stream.head + Math.max(0, cursor + 1 - first.id);
+                while (index < stream.entries.length) {
+                  const entry = stream.entries[index];
+                  cursor = entry.id;
+                  yield entry;
+                  if (entry.last === true || stopped()) return;
+                  // The array may have been compacted while the consumer held the entry.
+                  const head = stream.entries[stream.head];
+                  index =
+                    head === undefined
+                      ? stream.entries.length
+                      : stream.head + Math.max(0, cursor + 1 - head.id);
+                }
+              }
+              if (stream.ended) return;
+              await new Promise<void>((resolve) => {
+                const done = () => {
+                  stream.waiters.delete(done);
+                  wakeReader = undefined;
+                  resolve();
+                };
+                wakeReader = done;
+                stream.waiters.add(done);
+              });
+            }
+          }
+        },
+      };
+    },
+
+    async close() {
+      for (const [id, stream] of streams) drop(id, stream);
+    },
+  };
+}

@@ -1,0 +1,157 @@
+// Type-only imports: this file loads in any runtime, and only its functions need Node.
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** A fetch-style handler: a web `Request` in, a `Response` out. */
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+/** A `node:http` request listener. */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/** Options of {@link toNodeHandler}. */
+export interface NodeHandlerOptions {
+  /**
+   * Told when the handler throws (the client gets a bare 500).
+   * @defaultValue `console.error`
+   */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * A web `Request` for a `node:http` request. Its `signal` aborts when the client goes away; a body
+ * (any method but GET and HEAD) streams from the socket as it arrives.
+ *
+ * @throws TypeError when the `Host` header cannot make a URL.
+ */
+export function toWebRequest(req: IncomingMessage, res?: ServerResponse): Request {
+  const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+  const url = new URL(req.url ?? "/", `${encrypted ? "https" : "http"}://${req.headers.host ?? "localhost"}`);
+  const headers = new Headers();
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    // HTTP/2 pseudo-headers (":path") are not headers to a fetch handler.
+    if (!req.rawHeaders[i].startsWith(":")) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+  }
+  const controller = new AbortController();
+  (res ?? req).once("close", () => {
+    if (res === undefined || !res.writableFinished) controller.abort();
+  });
+  const method = req.method ?? "GET";
+  const init: RequestInit & { duplex?: "half" } = { method, headers, signal: controller.signal };
+  if (method !== "GET" && method !== "HEAD") {
+    const iterator = req[Symbol.asyncIterator]();
+    init.body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        const next = await iterator.next();
+        if (next.done === true) c.close();
+        else c.enqueue(new Uint8Array(next.value as Uint8Array));
+      },
+      cancel() {
+        req.destroy();
+      },
+    });
+    init.duplex = "half";
+  }
+  return new Request(url, init);
+}
+
+/**
+ * Writes a web `Response` to a `node:http` response: status, headers (several `Set-Cookie` kept
+ * apart), then the body as it streams, with backpressure. Headers are flushed at once (an SSE
+ * client must see them before the first event), and writes made in one tick go out in one packet.
+ * If the client goes away, the body is cancelled, which ends a relay connection cleanly.
+ *
+ * @example
+ * ```ts
+ * http.createServer(async (req, res) => writeResponseToNode(res, await relay.handle(toWebRequest(req, res))));
+ * ```
+ */
+export async function writeResponseToNode(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  res.writeHead(response.status, headers);
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  res.socket?.setNoDelay(true);
+  res.flushHeaders();
+  const reader = response.body.getReader();
+  let gone = false;
+  let wake: (() => void) | undefined;
+  const onClose = () => {
+    gone = true;
+    wake?.();
+    void reader.cancel().catch(() => {});
+  };
+  const onDrain = () => wake?.();
+  res.on("close", onClose);
+  res.on("drain", onDrain);
+  let corked = false;
+  try {
+    while (!gone) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (gone) break;
+      if (!corked) {
+        // Events that arrive in the same tick share one write.
+        corked = true;
+        res.cork();
+        process.nextTick(() => {
+          corked = false;
+          res.uncork();
+        });
+      }
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    }
+    if (!gone) res.end();
+  } catch {
+    res.destroy();
+  } finally {
+    res.off("close", onClose);
+    res.off("drain", onDrain);
+  }
+}
+
+/**
+ * A `node:http` request listener that serves a fetch-style handler, such as `relay.handle`.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * const relay = createRelay();
+ * createServer(toNodeHandler((request) => relay.handle(request))).listen(3000);
+ * ```
+ */
+export function toNodeHandler(handler: FetchHandler, options: NodeHandlerOptions = {}): NodeHandler {
+  const onError = options.onError ?? ((error: unknown) => console.error("structream node handler:", error));
+  return async (req, res) => {
+    let request: Request;
+    try {
+      request = toWebRequest(req, res);
+    } catch {
+      res.writeHead(400, { "content-type": "application/json; charset=utf-8" });
+      res.end(
+        JSON.stringify({ error: { code: "malformed_url", message: "The request URL cannot be read" } }),
+      );
+      return;
+    }
+    let response: Response;
+    try {
+      response = await handler(request);
+    } catch (error) {
+      onError(error);
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+      res.end(JSON.stringify({ error: { code: "internal_error", message: "The server failed" } }));
+      return;
+    }
+    await writeResponseToNode(res, response);
+  };
+}
