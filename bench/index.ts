@@ -10,8 +10,9 @@
 import os from "node:os";
 import { type BenchContext, type BenchSuite, collectGarbage } from "./harness.ts";
 import { jsonSuite } from "./json.ts";
+import { relaySuite } from "./relay.ts";
 
-const suites: BenchSuite[] = [jsonSuite];
+const suites: BenchSuite[] = [jsonSuite, relaySuite];
 
 const args = process.argv.slice(2);
 const filters = args.filter((arg) => !arg.startsWith("--"));
