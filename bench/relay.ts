@@ -13,6 +13,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { type RelayLoadResult, runRelayLoad } from "../test/relay-fixtures.ts";
+import type { BenchContext, BenchSuite } from "./harness.ts";
 
 /** Options of {@link runRelayBench}. */
 export interface RelayBenchOptions {
@@ -67,17 +68,16 @@ export function formatRelayBench(report: RelayBenchReport): string {
 }
 
 /** The suite `bench/index.ts` runs. */
-export const relaySuite = {
+export const relaySuite: BenchSuite = {
   name: "relay",
   description: "SSE relay: streams/s, time-to-first-field, bytes vs snapshots, memory, resume under drops",
-  async run(options: RelayBenchOptions = {}): Promise<RelayBenchReport> {
-    const report = await runRelayBench(options);
-    console.log(formatRelayBench(report));
-    return report;
+  async run(context: BenchContext): Promise<void> {
+    const report = await runRelayBench(context.quick ? { streams: 50 } : {});
+    context.print(`\`\`\`\n${formatRelayBench(report)}\n\`\`\``);
   },
 };
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const streams = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
-  await relaySuite.run(streams === undefined ? {} : { streams });
+  console.log(formatRelayBench(await runRelayBench(streams === undefined ? {} : { streams })));
 }
