@@ -98,6 +98,8 @@ export type StreamValue<S> = S extends SchemaInput ? InferOutput<S> : unknown;
 
 type Listener<T, K extends StreamEventType> = (event: StreamEventOf<T, K>) => void;
 
+const STATE_RANK: Record<FieldState, number> = { pending: 0, streaming: 1, complete: 2 };
+
 const TERMINAL: ReadonlySet<StreamStatus> = new Set(["complete", "error"]);
 
 function getAt(value: unknown, path: readonly PathSegment[]): unknown {
@@ -290,6 +292,7 @@ class StreamCore<T> {
   private visible: unknown;
   private shownProgress: Progress = { completed: 0, total: 0, percent: 0, pending: [] };
   private readonly emittedFields = new Map<string, string>();
+  private readonly shownStates = new Map<string, number>();
   private resultObserved = false;
   private consumerCount = 0;
   /** Text length of the best attempt so far: a retry's snapshots take over once they reach it. */
@@ -368,7 +371,10 @@ class StreamCore<T> {
 
   stateOf(path: PathSegment[]): FieldState {
     if (this.status === "complete") return "complete";
-    return this.attempt?.stateOf(path) ?? "pending";
+    const current = this.attempt?.stateOf(path) ?? "pending";
+    // While a retry catches up, what was already shown stays (states never step back).
+    const shown = this.shownStates.get(toPointer(path)) ?? 0;
+    return shown > STATE_RANK[current] ? (shown === 2 ? "complete" : "streaming") : current;
   }
 
   on(type: StreamEventType, listener: Listener<T, StreamEventType>): () => void {
@@ -518,8 +524,12 @@ class StreamCore<T> {
 
   showFieldState(attempt: Attempt, path: PathSegment[], state: FieldState): void {
     if (attempt !== this.attempt) return;
-    if (attempt.textLength < this.catchUpLength && state !== "complete") return;
-    this.emit({ type: "field-state", path, pointer: toPointer(path), state });
+    const pointer = toPointer(path);
+    // A retry walks the same fields again: report each state once, and never step back.
+    const rank = STATE_RANK[state];
+    if ((this.shownStates.get(pointer) ?? 0) >= rank) return;
+    this.shownStates.set(pointer, rank);
+    this.emit({ type: "field-state", path, pointer, state });
   }
 
   showElement(attempt: Attempt, arrayPath: PathSegment[], index: number, value: unknown): void {
