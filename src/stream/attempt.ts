@@ -74,6 +74,8 @@ export class Attempt {
   private refusal = "";
   private providerError: ProviderErrorEvent | undefined;
   private providerId: ProviderId | undefined;
+  /** The format was detected (not given) as raw JSON text. */
+  private detectedText = false;
 
   constructor(
     // biome-ignore lint/suspicious/noExplicitAny: the attempt reports to a core of any value type.
@@ -223,6 +225,7 @@ export class Attempt {
                 );
               }
               provider = detected.provider;
+              this.detectedText = provider === "text";
             }
             this.providerId = provider;
             decoder = createProviderDecoder(provider, { lenient: this.options.lenient });
@@ -257,6 +260,7 @@ export class Attempt {
             );
           }
           this.providerId = detected.provider;
+          this.detectedText = detected.provider === "text";
           decoder = createProviderDecoder(detected.provider, { lenient: this.options.lenient });
           this.handle(decoder.push(pending));
         }
@@ -418,6 +422,16 @@ export class Attempt {
       );
     }
     const value = this.parser.end();
+    if (this.detectedText && value !== null && typeof value === "object") {
+      // A pretty-printed provider envelope (a non-streaming answer) reads as plain JSON until it
+      // is whole; caught here, it fails with the reason instead of passing as the answer.
+      const again = detectProvider({ text: JSON.stringify(value), final: true });
+      if (again.provider === undefined) {
+        throw new StreamError("unsupported_format", `Cannot tell the stream's format: ${again.reason}`, {
+          text: this.text,
+        });
+      }
+    }
     this.core.showPartial(this, this.parser.value, this.progress);
     return this.restore ? this.restore(value) : value;
   }
