@@ -1,7 +1,8 @@
 /**
  * Schema-aware streams: the same order document streamed through structuredStream with the same
- * schema written three ways (zod 4, valibot with a given JSON Schema, a plain JSON Schema), split
- * at random byte offsets (mid-character too). The invariants checked on every split:
+ * schema written as zod 4, as valibot (given its JSON Schema by the `jsonSchema` option, or by a
+ * Standard JSON Schema converter) and as a plain JSON Schema, split at random byte offsets
+ * (mid-character too). The invariants checked on every split:
  * 1. the final value and the ordered field events are the same as for one whole chunk;
  * 2. no snapshot ever shows an enum, a formatted string or an atomic-marked field partially, nor a
  *    union member before its discriminator is complete;
@@ -98,8 +99,8 @@ const valibotOrder = v.object({
 });
 
 /**
- * valibot makes no JSON Schema itself and structuredStream has no option to pass one, so the
- * schema is given the Standard JSON Schema converter (`~standard.jsonSchema`) that zod ≥ 4.2 has.
+ * Gives a schema the Standard JSON Schema converter (`~standard.jsonSchema`) that zod ≥ 4.2 has,
+ * the other way a library without its own JSON Schema export can be used.
  */
 function withJsonSchema<S extends StandardSchemaV1>(schema: S, jsonSchema: JsonSchemaObject): S {
   const standard = schema["~standard"];
@@ -108,10 +109,23 @@ function withJsonSchema<S extends StandardSchemaV1>(schema: S, jsonSchema: JsonS
   } as unknown as S;
 }
 
-const flavours: [string, SchemaInput][] = [
-  ["zod 4", zodOrder],
-  ["valibot with its JSON Schema", withJsonSchema(valibotOrder, orderJsonSchema)],
-  ["a plain JSON Schema", orderJsonSchema],
+/** A schema as structuredStream takes it: the schema, and its JSON Schema when the library has none. */
+interface Flavour {
+  schema: SchemaInput;
+  jsonSchema?: JsonSchemaObject;
+}
+
+const flavours: [string, Flavour][] = [
+  ["zod 4", { schema: zodOrder }],
+  [
+    "valibot given its JSON Schema (jsonSchema option)",
+    { schema: valibotOrder, jsonSchema: orderJsonSchema },
+  ],
+  [
+    "valibot with a Standard JSON Schema converter",
+    { schema: withJsonSchema(valibotOrder, orderJsonSchema) },
+  ],
+  ["a plain JSON Schema", { schema: orderJsonSchema }],
 ];
 
 const order = {
@@ -137,14 +151,14 @@ const orderBytes = utf8(orderText);
 const cutsArb = fc.array(fc.integer({ min: 1, max: orderBytes.length - 1 }), { maxLength: 40 });
 
 type Order = typeof order;
-type Run = Awaited<ReturnType<typeof settle<unknown>>> & { chunks: number; elements: unknown[][] };
+type Run = Awaited<ReturnType<typeof settle<unknown, unknown>>> & { chunks: number; elements: unknown[][] };
 
 async function stream(
-  schema: SchemaInput,
+  flavour: Flavour,
   chunks: Uint8Array[],
   options: { elements?: string[] } = {},
 ): Promise<Run> {
-  const s = structuredStream({ source: countingSource(chunks).source, provider: "text", schema });
+  const s = structuredStream({ source: countingSource(chunks).source, provider: "text", ...flavour });
   const readers = (options.elements ?? []).map(async (path) => {
     const out: unknown[] = [];
     for await (const element of s.elements(path)) out.push(element);
@@ -199,9 +213,9 @@ function checkSnapshots(run: Run): void {
   }
 }
 
-describe.each(flavours)("a schema-aware stream with %s", (_name, schema) => {
+describe.each(flavours)("a schema-aware stream with %s", (_name, flavour) => {
   it("streams the whole document in one chunk to the validated value", async () => {
-    const run = await stream(schema, [orderBytes]);
+    const run = await stream(flavour, [orderBytes]);
     expect(run.error).toBeUndefined();
     expect(run.value).toEqual(order);
     expect(statuses(run.events)).toEqual(["streaming", "validating", "complete"]);
@@ -211,7 +225,7 @@ describe.each(flavours)("a schema-aware stream with %s", (_name, schema) => {
   });
 
   it("reports every completed field once, the enum, formats and atomic ones only whole", async () => {
-    const run = await stream(schema, chunkBytes(orderBytes, 1));
+    const run = await stream(flavour, chunkBytes(orderBytes, 1));
     const reported = fields(run.events);
     expect(new Set(reported).size).toBe(reported.length);
     expect(reported).toContain('/id "ord_7f3a9c"');
@@ -231,12 +245,12 @@ describe.each(flavours)("a schema-aware stream with %s", (_name, schema) => {
   });
 
   it("gives the same value, fields and elements for any split of the bytes", async () => {
-    const reference = await stream(schema, [orderBytes], { elements: ["/lines", "/shapes"] });
+    const reference = await stream(flavour, [orderBytes], { elements: ["/lines", "/shapes"] });
     const referenceFields = fields(reference.events);
     expect(reference.elements).toEqual([order.lines, order.shapes]);
     await fc.assert(
       fc.asyncProperty(cutsArb, async (cuts) => {
-        const run = await stream(schema, splitBytes(orderBytes, cuts), { elements: ["/lines", "/shapes"] });
+        const run = await stream(flavour, splitBytes(orderBytes, cuts), { elements: ["/lines", "/shapes"] });
         expect(run.error).toBeUndefined();
         expect(run.value).toEqual(order);
         expect(fields(run.events)).toEqual(referenceFields);
@@ -248,8 +262,8 @@ describe.each(flavours)("a schema-aware stream with %s", (_name, schema) => {
   });
 
   it("gives the same value and fields one byte at a time", async () => {
-    const reference = await stream(schema, [orderBytes]);
-    const run = await stream(schema, chunkBytes(orderBytes, 1), { elements: ["/lines"] });
+    const reference = await stream(flavour, [orderBytes]);
+    const run = await stream(flavour, chunkBytes(orderBytes, 1), { elements: ["/lines"] });
     expect(run.value).toEqual(order);
     expect(fields(run.events)).toEqual(fields(reference.events));
     expect(run.elements).toEqual([order.lines]);
@@ -261,7 +275,7 @@ describe.each(flavours)("a schema-aware stream with %s", (_name, schema) => {
     const bytes = utf8(bad);
     const chunks = chunkBytes(bytes, 8);
     const counting = countingSource(chunks);
-    const s = structuredStream({ source: counting.source, provider: "text", schema });
+    const s = structuredStream({ source: counting.source, provider: "text", ...flavour });
     const run = await settle(s);
     expect(run.error?.code).toBe("schema_mismatch");
     expect(run.error?.issues?.[0]?.pointer).toBe("/lines/0/qty");
@@ -281,7 +295,7 @@ describe.each(flavours)("a schema-aware stream with %s", (_name, schema) => {
     const bad = `{"id":"ord_1","status":"shipped",${'"lines":[],"customer":{"name":"n","email":"a@b.co"},'.slice(0, 50)}"shapes":[${'{"type":"circle","radius":1},'.repeat(50)}{"type":"circle","radius":1}]}`;
     const chunks = chunkBytes(utf8(bad), 4);
     const counting = countingSource(chunks);
-    const run = await settle(structuredStream({ source: counting.source, provider: "text", schema }));
+    const run = await settle(structuredStream({ source: counting.source, provider: "text", ...flavour }));
     expect(run.error?.code).toBe("schema_mismatch");
     expect(run.error?.issues?.[0]?.pointer).toBe("/status");
     expect(counting.pulled).toBeLessThanOrEqual(Math.ceil((bad.indexOf('"shipped"') + 9) / 4) + 1);
@@ -294,7 +308,7 @@ describe.each(flavours)("a schema-aware stream with %s", (_name, schema) => {
     const chunks = chunkBytes(utf8(bad), 8);
     const counting = countingSource(chunks);
     const run = await settle(
-      structuredStream({ source: counting.source, provider: "text", schema, validate: "final" }),
+      structuredStream({ source: counting.source, provider: "text", ...flavour, validate: "final" }),
     );
     expect(counting.pulled).toBe(chunks.length);
     expect(run.error?.code).toBe("schema_mismatch");
@@ -303,14 +317,14 @@ describe.each(flavours)("a schema-aware stream with %s", (_name, schema) => {
   });
 
   it("keeps a user-marked atomic field whole with the atomic option", async () => {
-    const run = await stream(schema, chunkBytes(orderBytes, 1));
+    const run = await stream(flavour, chunkBytes(orderBytes, 1));
     const names = partials(run.events).map((p) => (p.value as Partial<Order>).customer?.name);
     // Without the option, the name streams character by character.
     expect(new Set(names.filter((n) => n !== undefined)).size).toBeGreaterThan(2);
     const s = structuredStream({
       source: countingSource(chunkBytes(orderBytes, 1)).source,
       provider: "text",
-      schema,
+      ...flavour,
       atomic: ["/customer/name", "/lines/*/note"],
     });
     const atomicRun = await settle(s);
@@ -328,7 +342,7 @@ describe.each(flavours)("a schema-aware stream with %s", (_name, schema) => {
     const s = structuredStream({
       source: countingSource(chunkBytes(orderBytes, 3)).source,
       provider: "text",
-      schema,
+      ...flavour,
       gate: { "/lines/*": ["qty"] },
     });
     const run = await settle(s);
@@ -344,7 +358,7 @@ describe.each(flavours)("a schema-aware stream with %s", (_name, schema) => {
     const s = structuredStream({
       source: countingSource(chunkBytes(orderBytes, 2)).source,
       provider: "text",
-      schema,
+      ...flavour,
     });
     expect(s.status).toBe("idle");
     expect(s.stateOf("/customer/name")).toBe("pending");
@@ -367,7 +381,7 @@ describe.each(flavours)("a schema-aware stream with %s", (_name, schema) => {
     const s = structuredStream({
       source: countingSource(chunkBytes(orderBytes, 16)).source,
       provider: "text",
-      schema,
+      ...flavour,
     });
     const seen: unknown[] = [];
     for await (const value of s.partials()) seen.push(value);
@@ -380,7 +394,7 @@ describe.each(flavours)("a schema-aware stream with %s", (_name, schema) => {
     const s = structuredStream({
       source: countingSource(chunkBytes(orderBytes, 5)).source,
       provider: "text",
-      schema,
+      ...flavour,
     });
     let late: Promise<unknown[]> | undefined;
     s.on("field", (e) => {
@@ -401,8 +415,22 @@ describe.each(flavours)("a schema-aware stream with %s", (_name, schema) => {
   });
 });
 
+describe("the ways of writing the schema", () => {
+  it("give the same value, field events and field states for the same chunks", async () => {
+    const chunks = chunkBytes(orderBytes, 7);
+    const runs = await Promise.all(flavours.map(([, flavour]) => stream(flavour, chunks)));
+    const states = (run: Run) =>
+      run.events.flatMap((e) => (e.type === "field-state" ? [`${e.pointer} ${e.state}`] : []));
+    for (const run of runs.slice(1)) {
+      expect(run.value).toEqual(runs[0]!.value);
+      expect(fields(run.events)).toEqual(fields(runs[0]!.events));
+      expect(states(run)).toEqual(states(runs[0]!));
+    }
+  });
+});
+
 describe("a bare valibot schema", () => {
-  it("is refused at once with invalid_schema, as it cannot make its own JSON Schema", () => {
+  it("without the jsonSchema option is refused at once with invalid_schema", () => {
     expect(() => structuredStream({ source: countingSource([]).source, schema: valibotOrder })).toThrow(
       expect.objectContaining({ code: "invalid_schema" }),
     );

@@ -79,6 +79,14 @@ describe("a stream typed from a zod schema", () => {
     }>();
   });
 
+  test("can be passed where any StructuredStream is taken", () => {
+    const render = (stream: StructuredStream): unknown => stream.value;
+    // @ts-expect-error -- bug: StructuredStream<T> is invariant in T (its private `core` holds
+    // `resolveResult: (value: T) => void`), so a typed stream is not a StructuredStream<unknown>.
+    render(s);
+    expectTypeOf(s).toExtend<AsyncIterable<StreamEvent<unknown>>>();
+  });
+
   test("lets elements() name its element type", async () => {
     for await (const step of s.elements<Recipe["steps"][number]>("/steps")) {
       expectTypeOf(step).toEqualTypeOf<{ text: string; optional?: boolean | undefined }>();
@@ -96,9 +104,7 @@ describe("a stream typed from a zod schema with transforms", () => {
   });
 
   test("types snapshots as what the model writes, before the transform runs", () => {
-    // Snapshots are raw JSON (the schema layer's InferPartial is a deep partial of the input),
-    // but the stream types them from the output: `words` streams as a string yet is typed number.
-    // @ts-expect-error -- bug: StructuredStream#value is DeepPartial<Output>, not InferPartial<S>.
+    // Snapshots are raw JSON: a deep partial of the schema's input side (`words` streams as a string).
     expectTypeOf(s.value).toEqualTypeOf<InferPartial<typeof Article> | undefined>();
   });
 });
@@ -123,7 +129,11 @@ describe("a stream typed from a valibot schema", () => {
   const Tag = v.object({ name: v.string(), score: v.optional(v.number()) });
 
   test("infers the final value from the schema's output type", () => {
-    const s = structuredStream({ source, schema: Tag });
+    const s = structuredStream({
+      source,
+      schema: Tag,
+      jsonSchema: { type: "object", properties: { name: { type: "string" } }, required: ["name"] },
+    });
     expectTypeOf(s.result).toEqualTypeOf<Promise<{ name: string; score?: number | undefined }>>();
     expectTypeOf<NonNullable<typeof s.value>["name"]>().toEqualTypeOf<string | undefined>();
   });

@@ -5,6 +5,7 @@ import {
   type CompiledSchema,
   compileSchema,
   type InferOutput,
+  type InferPartial,
   type JsonSchemaObject,
   type SchemaInput,
 } from "../schema/index.ts";
@@ -96,7 +97,13 @@ export interface StructuredStreamOptions<S extends SchemaInput | undefined = Sch
 /** The value type a stream produces for a schema. */
 export type StreamValue<S> = S extends SchemaInput ? InferOutput<S> : unknown;
 
-type Listener<T, K extends StreamEventType> = (event: StreamEventOf<T, K>) => void;
+/**
+ * The type of a stream's snapshots: a deep-partial of the schema's *input* side, since snapshots
+ * are the JSON as it arrives, before the validator's transforms run.
+ */
+export type StreamPartial<S> = S extends SchemaInput ? InferPartial<S> : unknown;
+
+type Listener<T, K extends StreamEventType, P = DeepPartial<T>> = (event: StreamEventOf<T, K, P>) => void;
 
 const STATE_RANK: Record<FieldState, number> = { pending: 0, streaming: 1, complete: 2 };
 
@@ -127,14 +134,15 @@ function toPath(path: string | readonly PathSegment[]): PathSegment[] {
  * A structured answer streaming in: an async iterable and a `ReadableStream` of
  * {@link StreamEvent}s, with the latest state readable synchronously.
  */
-export class StructuredStream<T = unknown> extends ReadableStream<StreamEvent<T>> {
+export class StructuredStream<T = unknown, P = DeepPartial<T>> extends ReadableStream<StreamEvent<T, P>> {
   /** The validated final value; rejects with {@link StreamError}. */
   readonly result: Promise<T>;
 
-  private readonly core: StreamCore<T>;
+  // biome-ignore lint/suspicious/noExplicitAny: the core is shared by every typing of the stream (keeps StructuredStream<T> assignable to StructuredStream).
+  private readonly core: StreamCore<any>;
 
   constructor(options: StructuredStreamOptions) {
-    const queue = new EventQueue<StreamEvent<T>>(
+    const queue = new EventQueue<StreamEvent<T, P>>(
       (last, next) => last.type === "partial" && next.type === "partial",
     );
     let core!: StreamCore<T>;
@@ -152,14 +160,14 @@ export class StructuredStream<T = unknown> extends ReadableStream<StreamEvent<T>
       },
       { highWaterMark: 0 },
     );
-    core = new StreamCore<T>(options, queue);
+    core = new StreamCore<T>(options, queue as unknown as EventQueue<StreamEvent<T>>);
     this.core = core;
     this.result = core.result;
   }
 
   /** The latest visible snapshot (typed deep-partial of the final value). */
-  get value(): DeepPartial<T> | undefined {
-    return this.core.value as DeepPartial<T> | undefined;
+  get value(): P | undefined {
+    return this.core.value as P | undefined;
   }
 
   get status(): StreamStatus {
@@ -207,8 +215,8 @@ export class StructuredStream<T = unknown> extends ReadableStream<StreamEvent<T>
   }
 
   /** The snapshots alone, one per change (as the AI SDK's `partialObjectStream`). */
-  partials(): AsyncIterableIterator<DeepPartial<T>> {
-    return this.core.partials() as AsyncIterableIterator<DeepPartial<T>>;
+  partials(): AsyncIterableIterator<P> {
+    return this.core.partials() as AsyncIterableIterator<P>;
   }
 
   /**
@@ -224,9 +232,9 @@ export class StructuredStream<T = unknown> extends ReadableStream<StreamEvent<T>
     this.core.abort(reason);
   }
 
-  override [Symbol.asyncIterator](): AsyncIterableIterator<StreamEvent<T>> {
+  override [Symbol.asyncIterator](): AsyncIterableIterator<StreamEvent<T, P>> {
     const reader = this.getReader();
-    const iterator: AsyncIterableIterator<StreamEvent<T>> = {
+    const iterator: AsyncIterableIterator<StreamEvent<T, P>> = {
       async next() {
         const { done, value } = await reader.read();
         if (done) {
@@ -263,8 +271,8 @@ export class StructuredStream<T = unknown> extends ReadableStream<StreamEvent<T>
  */
 export function structuredStream<S extends SchemaInput | undefined = undefined>(
   options: StructuredStreamOptions<S>,
-): StructuredStream<StreamValue<S>> {
-  return new StructuredStream<StreamValue<S>>(options as StructuredStreamOptions);
+): StructuredStream<StreamValue<S>, StreamPartial<S>> {
+  return new StructuredStream<StreamValue<S>, StreamPartial<S>>(options as StructuredStreamOptions);
 }
 
 class StreamCore<T> {

@@ -39,9 +39,9 @@ export interface StreamStats {
 }
 
 /** Everything a structured stream tells, as a discriminated union on `type`. */
-export type StreamEvent<T = unknown> =
+export type StreamEvent<T = unknown, P = DeepPartial<T>> =
   | { type: "status"; status: StreamStatus }
-  | { type: "partial"; value: DeepPartial<T>; progress: Progress }
+  | { type: "partial"; value: P; progress: Progress }
   | { type: "field"; path: PathSegment[]; pointer: string; value: unknown }
   | { type: "field-state"; path: PathSegment[]; pointer: string; state: FieldState }
   | { type: "retry"; attempt: number; delayMs: number; error: StreamError }
@@ -52,4 +52,7 @@ export type StreamEvent<T = unknown> =
 export type StreamEventType = StreamEvent["type"];
 
 /** The event of one `type`. */
-export type StreamEventOf<T, K extends StreamEventType> = Extract<StreamEvent<T>, { type: K }>;
+export type StreamEventOf<T, K extends StreamEventType, P = DeepPartial<T>> = Extract<
+  StreamEvent<T, P>,
+  { type: K }
+>;
