@@ -502,7 +502,8 @@ class StreamCore<T> {
     if (attempt !== this.attempt) return;
     if (attempt.textLength < this.catchUpLength) return;
     this.catchUpLength = 0;
-    if (value === this.visible) return;
+    // A chunk that only completes a field (its closing quote) changes progress, not the value.
+    if (value === this.visible && progress.completed <= this.shownProgress.completed) return;
     this.visible = value;
     // Progress never goes backwards, and 100 is kept for `complete`.
     const last = this.shownProgress;

@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { replay, splitRecording } from "./parse.ts";
+
+async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+describe("splitting a recording", () => {
+  it("cuts an SSE capture into its events", () => {
+    const sse = 'data: {"a":1}\n\nevent: x\ndata: {"b":2}\n\ndata: [DONE]\n\n';
+    expect(splitRecording(sse).map((c) => c.text)).toEqual([
+      'data: {"a":1}\n\n',
+      'event: x\ndata: {"b":2}\n\n',
+      "data: [DONE]\n\n",
+    ]);
+  });
+
+  it("cuts NDJSON into lines and raw JSON into delta-sized pieces", () => {
+    expect(splitRecording('{"a":1}\n{"b":2}\n').map((c) => c.text)).toEqual(['{"a":1}\n', '{"b":2}\n']);
+    const raw = splitRecording('{"title":"Hello world"}');
+    expect(raw.map((c) => c.text).join("")).toBe('{"title":"Hello world"}');
+    expect(raw.every((c) => c.text.length <= 8)).toBe(true);
+  });
+
+  it("keeps the timing of a timed capture", () => {
+    const timed = '{"t":0,"chunk":"data: 1\\n\\n"}\n{"t":120,"chunk":"data: 2\\n\\n"}\n';
+    expect(splitRecording(timed)).toEqual([
+      { text: "data: 1\n\n", t: 0 },
+      { text: "data: 2\n\n", t: 120 },
+    ]);
+  });
+});
+
+describe("replaying", () => {
+  it("gives every chunk, in order, at once or paced", async () => {
+    const chunks = ["a", "b", "c"].map((text) => ({ text }));
+    expect(await collect(replay(chunks, { kind: "instant" }))).toEqual(["a", "b", "c"]);
+    const start = Date.now();
+    expect(await collect(replay(chunks, { kind: "rate", perSecond: 50 }))).toEqual(["a", "b", "c"]);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(35);
+  });
+
+  it("waits for the recorded times", async () => {
+    const start = Date.now();
+    await collect(
+      replay(
+        [
+          { text: "a", t: 0 },
+          { text: "b", t: 60 },
+        ],
+        { kind: "recorded" },
+      ),
+    );
+    expect(Date.now() - start).toBeGreaterThanOrEqual(55);
+  });
+
+  it("stops waiting as soon as the signal aborts", async () => {
+    const controller = new AbortController();
+    const start = Date.now();
+    setTimeout(() => controller.abort(), 20);
+    const out = await collect(
+      replay(
+        [
+          { text: "a", t: 0 },
+          { text: "b", t: 5000 },
+        ],
+        { kind: "recorded" },
+        controller.signal,
+      ),
+    );
+    expect(Date.now() - start).toBeLessThan(1000);
+    expect(out).toEqual(["a"]);
+  });
+});

@@ -1,0 +1,71 @@
+import type { StreamError } from "../errors/index.ts";
+import type { StreamEvent } from "../stream/index.ts";
+import { describeError } from "./view-state.ts";
+
+/**
+ * One line of the CLI's machine-readable output. Every record has `type` and `t` (milliseconds
+ * since the command started):
+ * - `info`: `{ message, simulator? }`, e.g. that the built-in simulator answers;
+ * - `status`: `{ status }` (connecting, streaming, validating, complete, error);
+ * - `partial`: `{ value, progress }`, the latest snapshot (validated parts only, see the docs);
+ * - `field`: `{ pointer, path, value }`, a field completed;
+ * - `retry`: `{ attempt, delayMs, code, message }`;
+ * - `complete`: `{ value, stats }`, the validated value (also written to stdout);
+ * - `error`: `{ code, message, hint, exitCode, partial, ... }`, the failure and what arrived.
+ */
+export type NdjsonRecord = { type: string; t: number } & Record<string, unknown>;
+
+function errorRecord(error: StreamError): Record<string, unknown> {
+  const record: Record<string, unknown> = { ...describeError(error), partial: error.partial ?? null };
+  if (error.issues !== undefined) record.issues = error.issues;
+  if (error.status !== undefined) record.status = error.status;
+  if (error.retryAfterMs !== undefined) record.retryAfterMs = error.retryAfterMs;
+  if (error.refusal !== undefined) record.refusal = error.refusal;
+  if (error.reason !== undefined) record.reason = error.reason;
+  if (error.providerType !== undefined) record.providerType = error.providerType;
+  if (error.parse !== undefined) record.parse = error.parse;
+  return record;
+}
+
+/**
+ * The NDJSON record of a stream event, or `undefined` for events the output leaves out
+ * (`field-state`: the `field` and `partial` records carry the same news).
+ *
+ * @example
+ * ```ts
+ * toNdjsonRecord({ type: "status", status: "streaming" }, 12); // { type: "status", t: 12, status: "streaming" }
+ * ```
+ */
+export function toNdjsonRecord(event: StreamEvent, t: number): NdjsonRecord | undefined {
+  switch (event.type) {
+    case "status":
+      return { type: "status", t, status: event.status };
+    case "partial":
+      return { type: "partial", t, value: event.value ?? null, progress: event.progress };
+    case "field":
+      return { type: "field", t, pointer: event.pointer, path: event.path, value: event.value };
+    case "field-state":
+      return undefined;
+    case "retry":
+      return {
+        type: "retry",
+        t,
+        attempt: event.attempt,
+        delayMs: event.delayMs,
+        code: event.error.code,
+        message: event.error.message,
+      };
+    case "complete":
+      return { type: "complete", t, value: event.value, stats: event.stats };
+    case "error":
+      return { type: "error", t, ...errorRecord(event.error) };
+  }
+}
+
+/**
+ * One record as a line of NDJSON (with its newline). Strings are JSON-escaped, so a value with
+ * line breaks or control characters never breaks the one-record-per-line rule.
+ */
+export function ndjsonLine(record: NdjsonRecord): string {
+  return `${JSON.stringify(record)}\n`;
+}
