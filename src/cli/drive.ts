@@ -74,6 +74,10 @@ export async function drive(options: DriveOptions): Promise<number> {
     live?.update(view);
     for await (const event of stream) {
       view = applyEvent(view, event, now());
+      // A field can complete without the value changing (its closing quote): progress moves on.
+      if (event.type === "field" && stream.progress.completed > view.progress.completed) {
+        view = { ...view, progress: stream.progress };
+      }
       if (event.type === "complete") {
         completed = true;
         value = event.value;

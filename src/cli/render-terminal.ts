@@ -83,8 +83,11 @@ function clip(line: Segment[], width: number): Segment[] {
       used += w;
       continue;
     }
-    const text = truncateEnd(segment.text, width - used);
-    out.push({ text: text.endsWith("…") ? text : `${text}…`, style: segment.style });
+    // The cut always ends in "…" and still fits: a segment that fits exactly is cut one shorter.
+    let text = truncateEnd(segment.text, width - used);
+    if (!text.endsWith("…")) text = `${truncateEnd(segment.text, Math.max(0, width - used - 1))}…`;
+    if (displayWidth(text) > width - used) text = "…";
+    out.push({ text, style: segment.style });
     break;
   }
   return out;

@@ -502,14 +502,15 @@ class StreamCore<T> {
     if (attempt !== this.attempt) return;
     if (attempt.textLength < this.catchUpLength) return;
     this.catchUpLength = 0;
-    // A chunk that only completes a field (its closing quote) changes progress, not the value.
-    if (value === this.visible && progress.completed <= this.shownProgress.completed) return;
-    this.visible = value;
-    // Progress never goes backwards, and 100 is kept for `complete`.
+    // Progress never goes backwards, and 100 is kept for `complete`. It is kept current even when
+    // the value did not change (a chunk that only closes a string completes a field): `s.progress`.
     const last = this.shownProgress;
-    const percent = Math.min(99, Math.max(last.percent, progress.percent));
-    const completed = Math.max(last.completed, progress.completed);
-    this.shownProgress = { ...progress, completed, percent: progress.total === 0 ? last.percent : percent };
+    if (progress !== last && progress.completed >= last.completed) {
+      const percent = Math.min(99, Math.max(last.percent, progress.percent));
+      this.shownProgress = { ...progress, percent: progress.total === 0 ? last.percent : percent };
+    }
+    if (value === this.visible) return;
+    this.visible = value;
     this.emit({ type: "partial", value: value as DeepPartial<T>, progress: this.shownProgress });
     for (const w of this.watchers) {
       const now = getAt(value, w.path);
