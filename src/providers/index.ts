@@ -40,14 +40,6 @@ export {
   providerEnv,
 } from "./request.ts";
 export {
-  type ProviderSource,
-  type ReadOptions,
-  readProviderEvents,
-  type SendOptions,
-  type SendResult,
-  sendRequest,
-} from "./source.ts";
-export {
   type JsonSchemaObject,
   restoreOptionalNulls,
   type SchemaRewrite,
