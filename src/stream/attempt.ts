@@ -158,18 +158,31 @@ export class Attempt {
     );
   }
 
+  /**
+   * Notes activity. One timer per attempt, re-armed only when it fires early: re-creating a timer
+   * on every chunk would cost more than parsing the chunk.
+   */
   private resetIdle(): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    if (!Number.isFinite(this.idleTimeoutMs)) return;
-    this.idleTimer = setTimeout(() => {
+    this.lastActivity = performance.now();
+    if (this.idleTimer !== undefined || !Number.isFinite(this.idleTimeoutMs)) return;
+    const check = () => {
+      const quiet = performance.now() - this.lastActivity;
+      if (quiet + 1 < this.idleTimeoutMs) {
+        this.idleTimer = setTimeout(check, this.idleTimeoutMs - quiet);
+        return;
+      }
+      this.idleTimer = undefined;
       this.abort.abort(
         new StreamError("timeout", `No data arrived for ${this.idleTimeoutMs} ms (idleTimeoutMs).`, {
           retryable: true,
           reason: "idle",
         }),
       );
-    }, this.idleTimeoutMs);
+    };
+    this.idleTimer = setTimeout(check, this.idleTimeoutMs);
   }
+
+  private lastActivity = 0;
 
   /** Reads the answer to the provider's end signal; returns the parsed (unvalidated) value. */
   async run(provider: ProviderId | "auto"): Promise<unknown> {
@@ -181,6 +194,20 @@ export class Attempt {
       signal.addEventListener("abort", () => reject(signal.reason), { once: true });
     });
     aborted.catch(() => {});
+    // Each read races the abort through one listener set up here, not a Promise.race per chunk:
+    // racing a long-lived promise adds a reaction to it every time, which piles up for the
+    // whole stream.
+    let rejectRead: ((reason: unknown) => void) | undefined;
+    signal.addEventListener("abort", () => rejectRead?.(signal.reason), { once: true });
+    const readNext = (chunks: ChunkReader): Promise<IteratorResult<Chunk>> =>
+      new Promise((resolve, reject) => {
+        if (signal.aborted) {
+          reject(signal.reason);
+          return;
+        }
+        rejectRead = reject;
+        chunks.read().then(resolve, reject);
+      });
     try {
       this.resetIdle();
       let source = this.options.source;
@@ -205,7 +232,7 @@ export class Attempt {
       let mapper: SdkEventMapper | undefined;
       let pending = "";
       for (;;) {
-        const next = await Promise.race([reader.read(), aborted]);
+        const next = await readNext(reader);
         if (next.done) break;
         this.resetIdle();
         const chunk = next.value;
