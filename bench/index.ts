@@ -11,8 +11,9 @@ import os from "node:os";
 import { type BenchContext, type BenchSuite, collectGarbage } from "./harness.ts";
 import { jsonSuite } from "./json.ts";
 import { relaySuite } from "./relay.ts";
+import { schemaSuite } from "./schema.ts";
 
-const suites: BenchSuite[] = [jsonSuite, relaySuite];
+const suites: BenchSuite[] = [jsonSuite, schemaSuite, relaySuite];
 
 const args = process.argv.slice(2);
 const filters = args.filter((arg) => !arg.startsWith("--"));

@@ -229,7 +229,11 @@ const FLAVOUR = [
   "e=mc²",
 ];
 
-function makeDocument(targetBytes: number, seed: number): string {
+/**
+ * A deterministic LLM-like answer (an article summary) of about `targetBytes` of pretty-printed JSON;
+ * also the document of the schema suite (`bench/schema.ts`).
+ */
+export function makeDocument(targetBytes: number, seed: number): string {
   const random = seededRandom(seed);
   const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)];
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));

@@ -67,6 +67,15 @@ interface CacheEntry {
 }
 
 const cache = new WeakMap<object, CacheEntry[]>();
+const engines = new WeakMap<CompiledSchema, AjvEngine>();
+
+/**
+ * The ajv engine behind a schema made by {@link compileSchema} (internal to `src/schema/`: the
+ * tracker's shallow checks); `undefined` for any other object.
+ */
+export function engineOf(compiled: CompiledSchema): AjvEngine | undefined {
+  return engines.get(compiled);
+}
 
 /**
  * Prepares a schema for streaming: a Standard Schema v1 validator (zod 4, valibot, arktype) or a
@@ -115,6 +124,7 @@ export function compileSchema<S extends SchemaInput>(
     validateNode: (node, value, path = []) => engine.issuesFor(node, value, path),
     validateFinal: (value) => validateFinal(compiled, value),
   };
+  engines.set(compiled, engine);
   const entry: CacheEntry = {
     target: options.target,
     jsonSchema: options.jsonSchema,

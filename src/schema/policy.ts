@@ -135,47 +135,76 @@ export function createStreamPolicy(options: StreamPolicyOptions = {}): StreamPol
   const gates = groupByLength(
     Object.entries(options.gate ?? {}).map(([pointer, keys]) => ({ pattern: parsePattern(pointer), keys })),
   );
+  const ruled = atomic.size > 0 || gates.size > 0;
 
-  // What the schema alone decides, per node and kind: a start event is then one map lookup.
-  const decided = new WeakMap<SchemaNode, Map<ValueKind, { atomic: boolean; keys: readonly string[] }>>();
-  const fromSchema = (node: SchemaNode, kind: ValueKind) => {
-    let byKind = decided.get(node);
-    if (byKind === undefined) decided.set(node, (byKind = new Map()));
-    let decision = byKind.get(kind);
-    if (decision === undefined) {
-      const narrowed = narrowByKind(node, kind);
-      decision = {
-        atomic: isAtomicNode(narrowed, kind),
-        keys: kind === "object" ? schemaGateKeys(narrowed) : [],
-      };
-      byKind.set(kind, decision);
-    }
-    return decision;
-  };
-
+  // Loops rather than `some`/`filter` with arrows: these run per start event, and a closure over
+  // `path` would cost an allocation per call.
   const isAtomic = (node: SchemaNode, path: readonly PathSegment[], kind: ValueKind): boolean => {
     const listed = atomic.get(path.length);
-    if (listed?.some((rule) => matches(rule.pattern, path))) return true;
-    return fromSchema(node, kind).atomic;
+    if (listed !== undefined) for (const rule of listed) if (matches(rule.pattern, path)) return true;
+    return decide(node, kind).atomic;
   };
 
   const gateKeys = (node: SchemaNode, path: readonly PathSegment[], kind: ValueKind): readonly string[] => {
     if (kind !== "object") return [];
-    const own = fromSchema(node, kind).keys;
-    const rules = gates.get(path.length)?.filter((rule) => matches(rule.pattern, path));
-    if (rules === undefined || rules.length === 0) return own;
-    const keys = new Set(own);
-    for (const rule of rules) for (const key of rule.keys) keys.add(key);
-    return [...keys];
+    const own = decide(node, kind).keys;
+    const rules = gates.get(path.length);
+    let keys: Set<string> | undefined;
+    if (rules !== undefined) {
+      for (const rule of rules) {
+        if (!matches(rule.pattern, path)) continue;
+        keys ??= new Set(own);
+        for (const key of rule.keys) keys.add(key);
+      }
+    }
+    return keys === undefined ? own : [...keys];
   };
 
   return {
     isAtomic,
     gateKeys,
     hold(node, path, kind) {
+      // Without the user's rules a start event is one cache lookup.
+      if (!ruled) return decide(node, kind).hold;
       if (isAtomic(node, path, kind)) return true;
       const keys = gateKeys(node, path, kind);
       return keys.length > 0 ? keys : undefined;
     },
   };
+}
+
+/** What the schema alone decides for a value of one kind at a node. */
+interface Decision {
+  atomic: boolean;
+  keys: readonly string[];
+  hold: Hold;
+}
+
+const KINDS: readonly ValueKind[] = ["object", "array", "string", "number", "boolean", "null"];
+
+// Shared by every policy (a decision depends on the node and kind only), so making a tracker does
+// not make a cache of its own.
+const decisions = new WeakMap<SchemaNode, (Decision | undefined)[]>();
+
+/**
+ * The {@link Hold} the schema alone asks for a value of this kind at a node (atomic, or gate keys):
+ * {@link StreamPolicy.hold} without the user's `atomic` and `gate` rules.
+ */
+export function schemaHold(node: SchemaNode, kind: ValueKind): Hold {
+  return decide(node, kind).hold;
+}
+
+function decide(node: SchemaNode, kind: ValueKind): Decision {
+  let byKind = decisions.get(node);
+  if (byKind === undefined) decisions.set(node, (byKind = []));
+  const index = KINDS.indexOf(kind);
+  let decision = byKind[index];
+  if (decision === undefined) {
+    const narrowed = narrowByKind(node, kind);
+    const isAtomic = isAtomicNode(narrowed, kind);
+    const keys = kind === "object" ? schemaGateKeys(narrowed) : [];
+    decision = { atomic: isAtomic, keys, hold: isAtomic ? true : keys.length > 0 ? keys : undefined };
+    byKind[index] = decision;
+  }
+  return decision;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { JsonSchemaObject } from "./json-schema.ts";
-import { childSchema, createSchemaNode, narrowByKind, narrowSchema, nodeAt } from "./shape.ts";
+import { childSchema, createSchemaNode, narrowByKind, narrowSchema, nodeAt, shallowPlan } from "./shape.ts";
 
 const types = (node: { types: ReadonlySet<string> | undefined }) =>
   node.types === undefined ? undefined : [...node.types].sort();
@@ -246,5 +246,39 @@ describe("unions", () => {
       ],
     });
     expect(node.discriminator?.key).toBe("kind");
+  });
+});
+
+describe("shallow plans", () => {
+  test("list every merged subschema of a plain node", () => {
+    const root = createSchemaNode({
+      $defs: { base: { type: "object", required: ["id"] } },
+      allOf: [{ $ref: "#/$defs/base" }, { minProperties: 1 }],
+      properties: { id: { type: "integer" } },
+    });
+    expect(shallowPlan(root)?.map((f) => f.location)).toEqual(["", "/allOf/0", "/$defs/base", "/allOf/1"]);
+  });
+
+  test("are undefined where checking a node's own keywords is not exact", () => {
+    const plan = (schema: JsonSchemaObject, path: (string | number)[] = []) =>
+      shallowPlan(nodeAt(createSchemaNode(schema), path));
+    expect(plan({ anyOf: [{ type: "string" }, { type: "object" }] })).toBeUndefined();
+    expect(plan({ type: "object", unevaluatedProperties: false })).toBeUndefined();
+    expect(plan({ type: "object", properties: { a: { $ref: "other.json#/x" } } }, ["a"])).toBeUndefined();
+    expect(plan({ type: "array", items: { $dynamicRef: "#item" } }, [0])).toBeUndefined();
+    // An alternative of a union is plain: its own union is the one distributed.
+    const union = createSchemaNode({ anyOf: [{ type: "object", required: ["a"] }, { type: "null" }] });
+    expect(shallowPlan(narrowByKind(union, "object"))).toHaveLength(2);
+  });
+
+  test("items past every tuple prefix share one node", () => {
+    const root = createSchemaNode({
+      type: "array",
+      prefixItems: [{ type: "string" }],
+      items: { type: "number" },
+    });
+    expect(types(childSchema(root, 0))).toEqual(["string"]);
+    expect(childSchema(root, 1)).toBe(childSchema(root, 1000));
+    expect(types(childSchema(root, 7))).toEqual(["number"]);
   });
 });

@@ -81,8 +81,16 @@ class Node implements SchemaNode {
   readonly gate: readonly string[];
   readonly never: boolean;
   readonly children = new Map<PathSegment, Node>();
+  /** From this index on every item has the same node, `restChild`; computed on first use. */
+  restFrom = -1;
+  restChild: Node | undefined = undefined;
+  /** The tracker's per-kind start plans (see `planOf` in tracker.ts), by kind. */
+  readonly plans: unknown[] = [];
+  /** What a shallow check validates (see {@link shallowPlan}); `null` until computed. */
+  shallow: readonly Facet[] | undefined | null = null;
   readonly byKind = new Map<ValueKind, Node>();
   readonly byTag = new Map<string, Node>();
+  readonly byStringTag = new Map<string, Node>();
   /** Facet locations, parallel to `schemas`. */
   readonly locations: readonly string[];
   /** Locations of facets whose union was distributed into this node (it is one alternative). */
@@ -209,7 +217,12 @@ const keyOf = (value: unknown): string => JSON.stringify(value) ?? "undefined";
 /** Accepts a value of this kind as it starts (before it is complete). */
 export function acceptsKind(node: SchemaNode, kind: ValueKind): boolean {
   if (node.never) return false;
-  if (node.members !== undefined) return node.members.some((m) => acceptsKind(m, kind));
+  const members = node.members;
+  if (members !== undefined) {
+    // A loop, not `some` with an arrow: a closure over `kind` costs an allocation per call.
+    for (const m of members) if (acceptsKind(m, kind)) return true;
+    return false;
+  }
   const types = node.types;
   if (types === undefined) return true;
   return kind === "number" ? types.has("number") || types.has("integer") : types.has(kind);
@@ -222,6 +235,8 @@ class SchemaTree {
   private readonly ids = new Map<string, string>();
   readonly any: Node;
   readonly never: Node;
+  /** Some subschema below the root has its own `$id`, so relative `$ref`s may resolve against it. */
+  nestedIds = false;
 
   constructor(readonly root: JsonSchemaObject) {
     this.indexIds(root, "", 0);
@@ -238,6 +253,7 @@ class SchemaTree {
     }
     const s = schema as Record<string, unknown>;
     if (typeof s.$id === "string") {
+      if (location !== "") this.nestedIds = true;
       const id = s.$id.replace(/#$/, "");
       if (!this.ids.has(id)) this.ids.set(id, location);
     }
@@ -559,8 +575,25 @@ function treeOf(node: SchemaNode): SchemaTree {
 export function childSchema(node: SchemaNode, key: PathSegment): SchemaNode {
   const n = node as Node;
   const tree = treeOf(node);
+  if (typeof key === "number") {
+    // Items past every tuple prefix share one node: one field, not a cache entry per index.
+    if (n.restFrom < 0) n.restFrom = restIndex(n);
+    if (key >= n.restFrom) return (n.restChild ??= cachedChild(n, tree, n.restFrom));
+  }
+  return cachedChild(n, tree, key);
+}
+
+function cachedChild(n: Node, tree: SchemaTree, key: PathSegment): Node {
   const cached = n.children.get(key);
   if (cached !== undefined) return cached;
+  const child = makeChild(n, tree, key);
+  n.children.set(key, child);
+  return child;
+}
+
+// Apart from childSchema(), whose cache hit runs per parser event: a function that makes closures
+// allocates their context on every call, even when it returns before making them.
+function makeChild(n: Node, tree: SchemaTree, key: PathSegment): Node {
   let child: Node;
   if (n.never) child = tree.never;
   else if (n.members !== undefined && n.members.length > 0) {
@@ -604,8 +637,22 @@ export function childSchema(node: SchemaNode, key: PathSegment): SchemaNode {
     });
     child = forbidden ? tree.never : tree.conj(refs);
   }
-  n.children.set(key, child);
   return child;
+}
+
+/** The first index from which every item of a value of this node has the same schema. */
+function restIndex(node: Node): number {
+  let from = 0;
+  const members = node.members;
+  if (members !== undefined) {
+    for (const m of members as Node[]) from = Math.max(from, restIndex(m));
+    return from;
+  }
+  for (const s of node.schemas) {
+    if (Array.isArray(s.items)) from = Math.max(from, s.items.length);
+    if (Array.isArray(s.prefixItems)) from = Math.max(from, s.prefixItems.length);
+  }
+  return from;
 }
 
 const patterns = new Map<string, RegExp | null>();
@@ -645,21 +692,43 @@ export function narrowSchema(node: SchemaNode, value: unknown): SchemaNode {
   const kind: ValueKind = type === "integer" ? "number" : (type as ValueKind);
   const discriminator = kind === "object" ? node.discriminator : undefined;
   if (discriminator !== undefined && isObject(value) && hasOwn(value, discriminator.key)) {
-    const n = node as Node;
-    const tag = keyOf(value[discriminator.key]);
-    let narrowed = n.byTag.get(tag);
-    if (narrowed === undefined) {
-      const cases = discriminator.cases.get(tag);
-      const candidates = cases === undefined ? [] : members.filter((m) => cases.includes(m));
-      narrowed =
-        candidates.length === 0 || candidates.length === members.length
-          ? (narrowByKind(n, "object") as Node)
-          : treeOf(node).disj(candidates as Node[]);
-      n.byTag.set(tag, narrowed);
-    }
-    return narrowed;
+    return narrowByTag(node, value[discriminator.key]);
   }
   return narrowByKind(node, kind);
+}
+
+/**
+ * {@link narrowSchema} for an object of a discriminated union whose discriminator member has the
+ * value `tag`, without the object (the tracker narrows as the member completes).
+ *
+ * @example
+ * ```ts
+ * narrowByTag(shape, "rect").required; // ["type", "w", "h"]
+ * ```
+ */
+export function narrowByTag(node: SchemaNode, tag: unknown): SchemaNode {
+  const n = node as Node;
+  const discriminator = n.discriminator;
+  const members = n.members;
+  if (discriminator === undefined || members === undefined || members.length === 0) {
+    return narrowByKind(n, "object");
+  }
+  // String tags (the usual case) are cached as they are, others by their JSON text.
+  const cache = typeof tag === "string" ? n.byStringTag : n.byTag;
+  const cacheKey = typeof tag === "string" ? tag : keyOf(tag);
+  let narrowed = cache.get(cacheKey);
+  if (narrowed === undefined) {
+    narrowed = narrowCases(n, members as readonly Node[], discriminator.cases.get(keyOf(tag)));
+    cache.set(cacheKey, narrowed);
+  }
+  return narrowed;
+}
+
+function narrowCases(n: Node, members: readonly Node[], cases: readonly SchemaNode[] | undefined): Node {
+  const candidates = cases === undefined ? [] : members.filter((m) => cases.includes(m));
+  return candidates.length === 0 || candidates.length === members.length
+    ? (narrowByKind(n, "object") as Node)
+    : treeOf(n).disj(candidates);
 }
 
 /**
@@ -675,15 +744,18 @@ export function narrowByKind(node: SchemaNode, kind: ValueKind): SchemaNode {
   const members = node.members;
   if (members === undefined || members.length === 0) return node;
   const n = node as Node;
-  const cached = n.byKind.get(kind);
-  if (cached !== undefined) return cached;
-  const candidates = members.filter((m) => acceptsKind(m, kind));
-  const narrowed =
-    candidates.length === 0 || candidates.length === members.length
-      ? n
-      : treeOf(node).disj(candidates as Node[]);
-  n.byKind.set(kind, narrowed);
+  let narrowed = n.byKind.get(kind);
+  if (narrowed === undefined) {
+    narrowed = narrowMembers(n, members as readonly Node[], kind);
+    n.byKind.set(kind, narrowed);
+  }
   return narrowed;
+}
+
+/** The alternatives of a union that accept a kind (see narrowByKind: no closure in the hot path). */
+function narrowMembers(n: Node, members: readonly Node[], kind: ValueKind): Node {
+  const candidates = members.filter((m) => acceptsKind(m, kind));
+  return candidates.length === 0 || candidates.length === members.length ? n : treeOf(n).disj(candidates);
 }
 
 /**
@@ -713,7 +785,7 @@ export function nodeAt(node: SchemaNode, path: readonly PathSegment[], value?: u
  */
 export function validationPlan(node: SchemaNode): {
   refs: readonly string[];
-  facets: readonly { location: string; schema: JsonSchemaObject; skipUnion: boolean }[] | undefined;
+  facets: readonly Facet[] | undefined;
 } {
   const n = node as Node;
   if (n.skip === undefined || n.skip.length === 0) return { refs: n.refs, facets: undefined };
@@ -727,11 +799,94 @@ export function validationPlan(node: SchemaNode): {
   };
 }
 
+/** One merged subschema of a node: where it is, what it says, and whether its union was distributed. */
+export interface Facet {
+  readonly location: string;
+  readonly schema: JsonSchemaObject;
+  /** This subschema's union (see {@link unionKeyword}) is distributed into the node: leave it out. */
+  readonly skipUnion: boolean;
+}
+
+/** Keywords whose meaning depends on more than the value's own level and its children's nodes. */
+const NOT_SHALLOW = ["$dynamicRef", "$recursiveRef", "unevaluatedProperties", "unevaluatedItems"];
+
+/**
+ * What a shallow check of a complete object or array must validate, when a shallow check is
+ * exact: each merged subschema (every `$ref` target and `allOf` member is one), with its own
+ * keywords only, the member and item schemas standing for values already validated against
+ * their child nodes ({@link childSchema}). `undefined` when a shallow check could pass a value the
+ * whole check fails, so the value must be validated whole:
+ * - a union (`anyOf`/`oneOf` not distributed into this node): the tracker validates its members
+ *   against the union of the alternatives' children, which is looser than any one alternative;
+ * - `unevaluatedProperties`/`unevaluatedItems`: they depend on what sibling subschemas evaluated;
+ * - `$dynamicRef`/`$recursiveRef`, a `$ref` this model cannot resolve, or any `$ref` when a
+ *   subschema below the root has its own `$id` (ajv may resolve it against that `$id`);
+ * - `any` and `never` nodes (nothing to gain).
+ * Cached on the node.
+ */
+export function shallowPlan(node: SchemaNode): readonly Facet[] | undefined {
+  const n = node as Node;
+  if (n.shallow === null) n.shallow = computeShallowPlan(n);
+  return n.shallow;
+}
+
+function computeShallowPlan(n: Node): readonly Facet[] | undefined {
+  if (n.never || n.refs.length === 0 || n.members !== undefined) return undefined;
+  const facets: Facet[] = [];
+  for (let i = 0; i < n.schemas.length; i++) {
+    const schema = n.schemas[i];
+    const location = n.locations[i];
+    const skipUnion = n.skip.includes(location);
+    for (const keyword of NOT_SHALLOW) if (hasOwn(schema, keyword)) return undefined;
+    if (
+      typeof schema.$ref === "string" &&
+      (n.tree.nestedIds || n.tree.resolveRef(schema.$ref) === undefined)
+    ) {
+      return undefined;
+    }
+    // A union this node did not distribute (past MAX_MEMBERS, or a second keyword beside the
+    // distributed one) is not reflected in the children's nodes.
+    const distributed = skipUnion ? unionKeyword(schema) : undefined;
+    for (const keyword of ["anyOf", "oneOf"] as const) {
+      const list = schema[keyword];
+      if (keyword !== distributed && Array.isArray(list) && list.length > 0) return undefined;
+    }
+    facets.push({ location, schema, skipUnion });
+  }
+  return facets;
+}
+
 /** The union keyword a schema's alternatives come from (the first non-empty of `anyOf`, `oneOf`). */
 export function unionKeyword(schema: JsonSchemaObject): "anyOf" | "oneOf" | undefined {
   if (Array.isArray(schema.anyOf) && schema.anyOf.length > 0) return "anyOf";
   if (Array.isArray(schema.oneOf) && schema.oneOf.length > 0) return "oneOf";
   return undefined;
+}
+
+/** A small index for a kind, for per-kind caches (a switch: cheaper than a keyed lookup). */
+export function kindIndex(kind: ValueKind): number {
+  switch (kind) {
+    case "object":
+      return 0;
+    case "array":
+      return 1;
+    case "string":
+      return 2;
+    case "number":
+      return 3;
+    case "boolean":
+      return 4;
+    default:
+      return 5;
+  }
+}
+
+/**
+ * Per-kind values cached on a node for other modules of this folder (the tracker's start plans):
+ * a field read instead of a map lookup per parser event.
+ */
+export function kindCache(node: SchemaNode): unknown[] {
+  return (node as Node).plans;
 }
 
 /** True for a node that only allows objects (and is not a union): its required keys are certain. */

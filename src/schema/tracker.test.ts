@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { createParser, type ParserEvent, type PathSegment } from "../json/index.ts";
-import { compileSchema } from "./compile.ts";
+import { createParser, fromPointer, type ParserEvent, type PathSegment, toPointer } from "../json/index.ts";
+import { type CompiledSchema, compileSchema } from "./compile.ts";
 import type { JsonSchemaObject } from "./json-schema.ts";
 import { createSchemaTracker, type SchemaTrackerOptions } from "./tracker.ts";
 
@@ -416,6 +416,177 @@ describe("any split of the input", () => {
         expect(r.progress).toEqual(whole.progress);
         for (let i = 1; i < r.percents.length; i++)
           expect(r.percents[i]).toBeGreaterThanOrEqual(r.percents[i - 1]);
+      }),
+      { numRuns: Number(process.env.FC_RUNS ?? 200) },
+    );
+  });
+});
+
+describe("incremental early validation", () => {
+  // Values are checked once, as they complete (an object or array only against its own keywords
+  // once its members passed). A CompiledSchema that compileSchema() did not make has no engine of
+  // its own, so the tracker validates each completed value whole: the reference.
+  const SCHEMAS: JsonSchemaObject[] = [
+    {
+      type: "object",
+      properties: {
+        k: { enum: ["a", "b"] },
+        v: { type: "string", minLength: 2 },
+        n: { type: "integer", minimum: 0 },
+        tags: { type: "array", items: { type: "string" }, minItems: 1, maxItems: 3, uniqueItems: true },
+        sub: {
+          type: "object",
+          properties: { x: { type: "number" } },
+          required: ["x"],
+          additionalProperties: false,
+        },
+      },
+      required: ["k", "v"],
+      additionalProperties: false,
+    },
+    {
+      type: "array",
+      items: {
+        oneOf: [
+          { type: "object", properties: { k: { const: "a" }, v: { type: "string" } }, required: ["k", "v"] },
+          { type: "object", properties: { k: { const: "b" }, n: { type: "number" } }, required: ["k", "n"] },
+        ],
+      },
+    },
+    // Two alternatives can both match an object: only the whole check of the parent sees it.
+    {
+      type: "object",
+      properties: { a: { oneOf: [{ type: "null" }, { type: "object" }, { required: ["x"] }] } },
+    },
+    {
+      type: "object",
+      properties: {
+        a: { type: "string" },
+        b: { type: "number" },
+        items: { type: "array", contains: { const: 1 } },
+      },
+      dependentRequired: { a: ["b"] },
+      if: { properties: { a: { const: "x" } }, required: ["a"] },
+      // biome-ignore lint/suspicious/noThenProperty: the JSON Schema keyword.
+      then: { required: ["items"] },
+    },
+    {
+      $defs: {
+        leaf: { type: "string", maxLength: 3 },
+        node: { type: "object", properties: { v: { $ref: "#/$defs/leaf" } } },
+      },
+      type: "object",
+      properties: {
+        sub: { allOf: [{ $ref: "#/$defs/node" }, { minProperties: 1 }] },
+        a: { $ref: "#/$defs/leaf" },
+      },
+      unevaluatedProperties: false,
+    },
+    {
+      type: "object",
+      properties: {
+        items: {
+          type: "array",
+          prefixItems: [{ type: "string" }, { type: "object", properties: { n: { type: "integer" } } }],
+          items: false,
+        },
+        x: { anyOf: [{ type: "array", items: { type: "integer" } }, { type: "null" }] },
+      },
+      propertyNames: { maxLength: 4 },
+    },
+  ];
+  const KEYS = ["k", "v", "n", "a", "b", "x", "tags", "sub", "items"];
+  const { value: jsonValue } = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: "small" },
+      fc.constantFrom<unknown>("a", "b", "x", "ab", "abcd", 0, 1, 2, -1, 1.5, true, false, null),
+      fc.array(tie("value"), { maxLength: 4 }),
+      fc.dictionary(fc.constantFrom(...KEYS), tie("value"), { maxKeys: 4 }),
+    ),
+  }));
+
+  test("gives the issues of validating every completed value whole", () => {
+    const compiled = SCHEMAS.map((schema) => compileSchema(schema));
+    fc.assert(
+      fc.property(fc.nat({ max: SCHEMAS.length - 1 }), jsonValue, (s, value) => {
+        const text = JSON.stringify(value);
+        const run = (c: CompiledSchema) => {
+          const tracker = createSchemaTracker(c);
+          const parser = createParser({ onEvent: tracker.onParserEvent });
+          parser.push(text);
+          parser.end();
+          return { failed: tracker.failed, issues: tracker.issues };
+        };
+        expect(run(compiled[s])).toEqual(run({ ...compiled[s] }));
+      }),
+      {
+        numRuns: Number(process.env.FC_RUNS ?? 200) * 5,
+        examples: [
+          // A member before the discriminator is checked against the union of the alternatives'
+          // members (here: anything), so the item is validated whole once its alternative is known.
+          [1, [{ v: 5, k: "a" }]],
+          [1, [{ n: "x", k: "b" }, { k: "a" }]],
+          [2, { a: { x: 1 } }],
+          [5, { x: [1, 2.5], items: ["a", { n: 1.5 }] }],
+        ],
+      },
+    );
+  });
+
+  test("a member matching two alternatives of a oneOf fails when its parent closes", () => {
+    const { tracker } = track(SCHEMAS[2]);
+    const parser = createParser({ onEvent: tracker.onParserEvent });
+    parser.push('{"a":{"x":1}');
+    expect(tracker.failed).toBe(false);
+    parser.push("}");
+    expect(tracker.issues).toEqual([expect.objectContaining({ pointer: "/a", code: "invalid_union" })]);
+  });
+
+  test("an object or array is checked against its own keywords once its members passed", () => {
+    const cases: [string, string, string][] = [
+      ['{"k":"a"}', "/v", "missing_property"],
+      ['{"k":"a","v":"ab","tags":[]}', "/tags", "too_small"],
+      ['{"k":"a","v":"ab","tags":["x","x"]}', "/tags", "not_unique"],
+      ['{"k":"a","v":"ab","sub":{}}', "/sub/x", "missing_property"],
+    ];
+    for (const [text, pointer, code] of cases) {
+      const { tracker } = track(SCHEMAS[0]);
+      createParser({ onEvent: tracker.onParserEvent }).push(text);
+      expect(tracker.issues, text).toEqual([expect.objectContaining({ pointer, code })]);
+    }
+  });
+});
+
+describe("stateOf", () => {
+  test("agrees with the latest state announced for each pointer, keys given twice included", () => {
+    const schema: JsonSchemaObject = {
+      type: "object",
+      properties: { a: { type: "object", "x-stream": "atomic" }, when: { type: "string", format: "date" } },
+    };
+    const text =
+      '{"a":{"x":[1,{"y":2}],"x":{"z":3}},"b":{"c":[{"d":1}],"c":2,"e":{"f":[3,[4]]}},' +
+      '"when":"2024-01-02","b":{"c":{"g":5}},"h":[[],[[6]]],"0":{"1":7},"a/b~c":8}';
+    const pointers = new Set<string>(["", "/zz", "/b/zz", "/h/3", "/h/01", "/b/c/0/d/x"]);
+    createParser({ onEvent: (e) => void pointers.add(toPointer(e.path)) }).push(text);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: text.length - 1 }), { maxLength: 30 }), (cuts) => {
+        const announced = new Map<string, string>();
+        const tracker = createSchemaTracker(compileSchema(schema), {
+          validate: "final",
+          onFieldState: (_path, pointer, state) => announced.set(pointer, state),
+        });
+        const parser = createParser({ onEvent: tracker.onParserEvent });
+        let at = 0;
+        for (const cut of [...new Set(cuts)].sort((x, y) => x - y).concat(text.length)) {
+          parser.push(text.slice(at, cut));
+          at = cut;
+          for (const pointer of pointers) {
+            if (pointer === "") continue;
+            expect(tracker.stateOf(pointer), pointer).toBe(announced.get(pointer) ?? "pending");
+            const path = fromPointer(pointer).map((s) => (/^(0|[1-9]\d*)$/.test(s) ? Number(s) : s));
+            expect(tracker.stateOf(path), pointer).toBe(announced.get(pointer) ?? "pending");
+          }
+        }
       }),
       { numRuns: Number(process.env.FC_RUNS ?? 200) },
     );

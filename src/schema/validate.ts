@@ -4,10 +4,18 @@ import { Ajv2019 } from "ajv/dist/2019.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
 import { StructreamError } from "../errors/index.ts";
-import { fromPointer, type PathSegment, toPointer } from "../json/index.ts";
+import { fromPointer, type PathSegment, toPointer, type ValueKind } from "../json/index.ts";
 import type { CompiledSchema } from "./compile.ts";
 import type { JsonSchemaObject, JsonSchemaTarget } from "./json-schema.ts";
-import { nodeAt, type SchemaNode, unionKeyword, validationPlan } from "./shape.ts";
+import {
+  type Facet,
+  kindIndex,
+  nodeAt,
+  type SchemaNode,
+  shallowPlan,
+  unionKeyword,
+  validationPlan,
+} from "./shape.ts";
 import type { FinalResult, SchemaIssue } from "./types.ts";
 
 const addFormats = (formatsModule as unknown as { default: typeof formatsModule.default }).default;
@@ -16,7 +24,22 @@ const addFormats = (formatsModule as unknown as { default: typeof formatsModule.
 export interface AjvEngine {
   /** Every issue of `value` (the value at `path`) against `node`; `[]` when it conforms. */
   issuesFor(node: SchemaNode, value: unknown, path?: readonly PathSegment[]): SchemaIssue[];
+  /** True when `value` conforms to `node` (nothing is allocated when it does). */
+  check(node: SchemaNode, value: unknown): boolean;
+  /**
+   * {@link AjvEngine.check} for a value the tracker followed with early validation: it started as
+   * a `kind` that `node` accepts, every key or item in it was allowed as it started, and (an object
+   * or array) every member or item conforms to its child node of `node` ({@link childSchema}).
+   * Checks only what is left: nothing, `required` or `minItems`/`maxItems` inline, or `node`'s own
+   * keywords with ajv (see {@link shallowPlan}); the whole value when a partial check would not
+   * be exact. `true`: nothing is left; a check's `false` may be pessimistic: settle it with
+   * {@link AjvEngine.issuesFor}. Made once per node and kind.
+   */
+  startedCheck(node: SchemaNode, kind: ValueKind): StartedCheck;
 }
+
+/** See {@link AjvEngine.startedCheck}. */
+export type StartedCheck = true | ((value: unknown) => boolean);
 
 const ROOT_KEY = "structream:schema";
 /** Deepest nesting of unions re-validated against a single alternative for precise issues. */
@@ -76,12 +99,14 @@ export function createAjvEngine(
     return ajv;
   };
   let ajv: Ajv;
+  let unicode = true;
   try {
     ajv = setUp(true);
   } catch (first) {
     try {
       // Patterns written for JavaScript (zod's regexes) may not be valid with the `u` flag.
       ajv = setUp(false);
+      unicode = false;
     } catch {
       throw new StructreamError(
         "invalid_schema",
@@ -91,7 +116,15 @@ export function createAjvEngine(
     }
   }
 
-  const validators = new Map<string, ValidateFunction>();
+  // ajv's functions for 2019-09 and 2020-12 default their context argument to a new object (and a
+  // new `dynamicAnchors` object) on every call; one shared context avoids that, unless the schema
+  // uses `$dynamicAnchor` (ajv records anchors in it).
+  const context = JSON.stringify(jsonSchema).includes('"$dynamicAnchor"')
+    ? undefined
+    : ({ instancePath: "", dynamicAnchors: {} } as unknown as Parameters<ValidateFunction>[1]);
+  // By node rather than by id (one node per id in a tree): an identity lookup is cheaper than
+  // hashing a long location string, and it runs per value.
+  const validators = new WeakMap<SchemaNode, ValidateFunction>();
   const ref = (location: string) => ({ $ref: `${base}#${fragmentOf(location)}` });
   const wrapper = (node: SchemaNode): unknown => {
     if (node.never) return false;
@@ -109,10 +142,28 @@ export function createAjvEngine(
     return parts.length === 1 ? parts[0] : { allOf: parts };
   };
   const validatorFor = (node: SchemaNode): ValidateFunction => {
-    let validate = validators.get(node.id);
+    let validate = validators.get(node);
     if (validate === undefined) {
       validate = ajv.compile(wrapper(node) as object);
-      validators.set(node.id, validate);
+      validators.set(node, validate);
+    }
+    return validate;
+  };
+
+  // `null`: no exact shallow check, validate whole.
+  const shallowValidators = new WeakMap<SchemaNode, ValidateFunction | null>();
+  const shallowFor = (node: SchemaNode): ValidateFunction | null => {
+    let validate = shallowValidators.get(node);
+    if (validate === undefined) {
+      const facets = shallowPlan(node);
+      // Without the `u` flag ajv and childSchema() may read a key pattern differently.
+      const exact =
+        facets !== undefined && (unicode || facets.every((f) => f.schema.patternProperties === undefined));
+      if (exact) {
+        const parts = facets.map((f) => inlineFacet(f.schema, f.location, f.skipUnion, ref, true));
+        validate = ajv.compile((parts.length === 1 ? parts[0] : { allOf: parts }) as object);
+      } else validate = null;
+      shallowValidators.set(node, validate);
     }
     return validate;
   };
@@ -124,7 +175,7 @@ export function createAjvEngine(
     depth = 0,
   ): SchemaIssue[] => {
     const validate = validatorFor(node);
-    if (validate(value)) return [];
+    if (validate(value, context)) return [];
     const errors = validate.errors ?? [];
     const unions = outermost(
       errors.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf").map((e) => e.instancePath),
@@ -152,7 +203,160 @@ export function createAjvEngine(
     }
     return dedupeIssues(issues);
   };
-  return { issuesFor: (node, value, path = []) => issuesFor(node, value, path) };
+  const startedChecks = new WeakMap<SchemaNode, (StartedCheck | undefined)[]>();
+  const makeStartedCheck = (node: SchemaNode, kind: ValueKind): StartedCheck => {
+    const whole = (value: unknown) => validatorFor(node)(value, context);
+    const facets = shallowPlan(node);
+    // Without the `u` flag ajv and childSchema() may read a key pattern differently.
+    if (facets === undefined || (!unicode && facets.some((f) => f.schema.patternProperties !== undefined))) {
+      return whole;
+    }
+    const left = keywordsLeft(facets, kind);
+    if (left.size === 0) return true;
+    const inline = inlineCheck(facets, kind, left);
+    if (inline !== undefined) return inline;
+    const shallow = kind === "object" || kind === "array" ? shallowFor(node) : null;
+    return shallow === null ? whole : (value) => shallow(value, context);
+  };
+
+  return {
+    issuesFor: (node, value, path = []) => issuesFor(node, value, path),
+    check: (node, value) => validatorFor(node)(value, context),
+    startedCheck(node, kind) {
+      let byKind = startedChecks.get(node);
+      if (byKind === undefined) startedChecks.set(node, (byKind = []));
+      const index = kindIndex(kind);
+      let check = byKind[index];
+      if (check === undefined) byKind[index] = check = makeStartedCheck(node, kind);
+      return check;
+    },
+  };
+}
+
+/** Keywords that constrain nothing (annotations), or are merged into a node as facets of their own. */
+const NOTHING_TO_CHECK = new Set([
+  "$schema",
+  "$id",
+  "$anchor",
+  "$dynamicAnchor",
+  "$comment",
+  "$defs",
+  "definitions",
+  "$ref",
+  "allOf",
+  "title",
+  "description",
+  "default",
+  "examples",
+  "deprecated",
+  "readOnly",
+  "writeOnly",
+  // OpenAPI's; ajv checks it only with its `discriminator` option, which is off.
+  "discriminator",
+]);
+
+/** Keywords that constrain values of one JSON type only (JSON Schema ignores them for the others). */
+const APPLIES_TO = new Map<string, ValueKind>([
+  ["minLength", "string"],
+  ["maxLength", "string"],
+  ["pattern", "string"],
+  ["minimum", "number"],
+  ["maximum", "number"],
+  ["exclusiveMinimum", "number"],
+  ["exclusiveMaximum", "number"],
+  ["multipleOf", "number"],
+  ["properties", "object"],
+  ["patternProperties", "object"],
+  ["additionalProperties", "object"],
+  ["propertyNames", "object"],
+  ["required", "object"],
+  ["minProperties", "object"],
+  ["maxProperties", "object"],
+  ["dependentRequired", "object"],
+  ["dependencies", "object"],
+  ["dependentSchemas", "object"],
+  ["items", "array"],
+  ["prefixItems", "array"],
+  ["additionalItems", "array"],
+  ["minItems", "array"],
+  ["maxItems", "array"],
+  ["uniqueItems", "array"],
+  ["contains", "array"],
+  ["minContains", "array"],
+  ["maxContains", "array"],
+]);
+
+/**
+ * What the tracker checked before a value's end: keys and items the schema forbids fail as they
+ * start, and every member and item is validated against its child node as it completes.
+ */
+const CHECKED_BEFORE = new Set([
+  "properties",
+  "patternProperties",
+  "additionalProperties",
+  "items",
+  "prefixItems",
+  "additionalItems",
+]);
+
+function typeAccepts(type: unknown, kind: ValueKind): boolean {
+  const list = typeof type === "string" ? [type] : Array.isArray(type) ? type : undefined;
+  if (list === undefined) return false;
+  // `integer` alone is not settled by the kind: 1.5 started as a number too.
+  return list.includes(kind);
+}
+
+/** The keywords a value of `kind` that started and grew as the tracker checked must still meet. */
+function keywordsLeft(facets: readonly Facet[], kind: ValueKind): Set<string> {
+  const left = new Set<string>();
+  for (const { schema, skipUnion } of facets) {
+    const distributed = skipUnion ? unionKeyword(schema) : undefined;
+    for (const keyword of Object.keys(schema)) {
+      if (keyword === distributed || NOTHING_TO_CHECK.has(keyword) || keyword.startsWith("x-")) continue;
+      if (keyword === "type" && typeAccepts(schema.type, kind)) continue;
+      const applies = APPLIES_TO.get(keyword);
+      if (applies !== undefined && (applies !== kind || CHECKED_BEFORE.has(keyword))) continue;
+      left.add(keyword);
+    }
+  }
+  return left;
+}
+
+/** An exact check of `required` (objects) or `minItems`/`maxItems` (arrays) when nothing else is left. */
+function inlineCheck(
+  facets: readonly Facet[],
+  kind: ValueKind,
+  left: ReadonlySet<string>,
+): ((value: unknown) => boolean) | undefined {
+  if (kind === "object" && left.size === 1 && left.has("required")) {
+    const keys = new Set<string>();
+    for (const { schema } of facets) {
+      if (schema.required === undefined) continue;
+      if (!Array.isArray(schema.required)) return undefined;
+      for (const key of schema.required) keys.add(String(key));
+    }
+    const required = [...keys];
+    return (value) => {
+      for (const key of required) if (!Object.hasOwn(value as object, key)) return false;
+      return true;
+    };
+  }
+  if (kind === "array" && [...left].every((k) => k === "minItems" || k === "maxItems")) {
+    let min = 0;
+    let max = Number.POSITIVE_INFINITY;
+    for (const { schema } of facets) {
+      if (schema.minItems !== undefined) {
+        if (typeof schema.minItems !== "number") return undefined;
+        min = Math.max(min, schema.minItems);
+      }
+      if (schema.maxItems !== undefined) {
+        if (typeof schema.maxItems !== "number") return undefined;
+        max = Math.min(max, schema.maxItems);
+      }
+    }
+    return (value) => (value as unknown[]).length >= min && (value as unknown[]).length <= max;
+  }
+  return undefined;
 }
 
 const SCHEMA_KEYWORDS = new Set([
@@ -184,21 +388,45 @@ const DROPPED_KEYWORDS = new Set([
   "unevaluatedItems",
 ]);
 
+/** Keywords whose subschemas apply to members or items, each already validated in a shallow check. */
+const CHILD_KEYWORDS = new Set([
+  "properties",
+  "patternProperties",
+  "additionalProperties",
+  "items",
+  "prefixItems",
+  "additionalItems",
+]);
+
+/** A member or item schema in a shallow check: `false` still forbids; anything else was checked. */
+const checked = (schema: unknown): boolean => schema !== false;
+
 /**
  * One merged subschema as a standalone schema: its own keywords, every subschema in it replaced by
  * a `$ref` to its location (so `$ref`s inside resolve against the document), without `$ref`,
  * `allOf` (validated as facets of their own) and, for an alternative, the distributed union.
+ * `shallow`: member and item schemas become `true` (keys of `properties` and `patternProperties`
+ * stay, so `additionalProperties` means the same); `contains`, `propertyNames`, `not`,
+ * `if`/`then`/`else` and dependent schemas keep their whole subschema.
  */
 function inlineFacet(
   schema: JsonSchemaObject,
   location: string,
   skipUnion: boolean,
   ref: (location: string) => { $ref: string },
+  shallow = false,
 ): Record<string, unknown> {
   const dropped = skipUnion ? unionKeyword(schema) : undefined;
   const out: Record<string, unknown> = {};
   for (const [keyword, value] of Object.entries(schema)) {
     if (DROPPED_KEYWORDS.has(keyword) || keyword === dropped) continue;
+    if (shallow && CHILD_KEYWORDS.has(keyword)) {
+      if (Array.isArray(value)) out[keyword] = value.map(checked);
+      else if ((keyword === "properties" || keyword === "patternProperties") && isPlainObject(value)) {
+        out[keyword] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, checked(v)]));
+      } else out[keyword] = checked(value);
+      continue;
+    }
     const at = `${location}/${keyword.replace(/~/g, "~0").replace(/\//g, "~1")}`;
     if (SCHEMA_LIST_KEYWORDS.has(keyword) && Array.isArray(value)) {
       out[keyword] = value.map((_, i) => ref(`${at}/${i}`));
@@ -218,6 +446,10 @@ function inlineFacet(
     } else out[keyword] = value;
   }
   return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Keeps the paths that no other path in the list contains. */
