@@ -3,7 +3,9 @@
  * same kind (snapshots), so a slow reader sees the latest state rather than a backlog.
  */
 export class EventQueue<T> {
+  // A head index instead of shift(): shift is O(n), and a fast producer can buffer thousands.
   private items: T[] = [];
+  private head = 0;
   private waiter: ((result: IteratorResult<T>) => void) | undefined;
   private failWaiter: ((error: unknown) => void) | undefined;
   private closed = false;
@@ -21,7 +23,7 @@ export class EventQueue<T> {
       return;
     }
     const last = this.items[this.items.length - 1];
-    if (this.coalesce !== undefined && this.items.length > 0 && this.coalesce(last, item)) {
+    if (this.coalesce !== undefined && this.items.length > this.head && this.coalesce(last, item)) {
       this.items[this.items.length - 1] = item;
     } else this.items.push(item);
   }
@@ -40,7 +42,7 @@ export class EventQueue<T> {
   }
 
   private settle(): void {
-    if (this.waiter === undefined || this.items.length > 0) return;
+    if (this.waiter === undefined || this.items.length > this.head) return;
     const waiter = this.waiter;
     const failWaiter = this.failWaiter;
     this.waiter = undefined;
@@ -54,7 +56,17 @@ export class EventQueue<T> {
 
   next(): Promise<IteratorResult<T>> {
     this.hasConsumer = true;
-    if (this.items.length > 0) return Promise.resolve({ done: false, value: this.items.shift()! });
+    if (this.items.length > this.head) {
+      const value = this.items[this.head++];
+      if (this.head === this.items.length) {
+        this.items = [];
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+        this.items = this.items.slice(this.head);
+        this.head = 0;
+      }
+      return Promise.resolve({ done: false, value });
+    }
     if (this.closed) {
       if (this.failure !== undefined) return Promise.reject(this.failure.error);
       return Promise.resolve({ done: true, value: undefined });
@@ -68,6 +80,7 @@ export class EventQueue<T> {
   /** Drops what is buffered and ends the queue (the consumer went away). */
   cancel(): void {
     this.items = [];
+    this.head = 0;
     this.close();
   }
 }
