@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { type SchemaIssue, StreamError, type StreamErrorCode } from "../errors/index.ts";
-import { type PathSegment, toPointer } from "../json/index.ts";
+import { type PathSegment, toPointer, valueAt } from "../json/index.ts";
 import {
   decodeRelayEvent,
   INITIAL_STATE,
@@ -168,15 +168,6 @@ function toStreamError(code: string, message: string, details: { partial?: unkno
   return STREAM_ERROR_CODES.has(code)
     ? new StreamError(code as StreamErrorCode, message, details)
     : new StreamError("provider_error", message, { ...details, reason: code });
-}
-
-function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
-  let node = root;
-  for (const segment of path) {
-    if (typeof node !== "object" || node === null || !Object.hasOwn(node, segment)) return undefined;
-    node = (node as Record<string | number, unknown>)[segment];
-  }
-  return node;
 }
 
 /** `relative` against `base`, which may itself be relative to the page (in a browser). */

@@ -11,5 +11,5 @@ export {
   parsePartial,
   type ValueKind,
 } from "./parser.ts";
-export { fromPointer, toPointer } from "./pointer.ts";
+export { fromPointer, toPointer, valueAt } from "./pointer.ts";
 export { type ChunkSource, PartialJsonStream, parseJsonStream } from "./stream.ts";

@@ -263,7 +263,7 @@ class Parser implements JsonParser {
     }
     const ns = this.numState;
     const numberIsWhole = ns === N_ZERO || ns === N_INT || ns === N_FRAC || ns === N_EXP;
-    if (this.state === NUMBER && this.frames.length === 0 && numberIsWhole) this.finishNumber(this.consumed);
+    if (this.state === NUMBER && this.frames.length === 0 && numberIsWhole) this.finishNumber();
     if (this.state !== DONE) {
       const what =
         this.state === VALUE && this.frames.length === 0 ? "no JSON value" : "an unfinished JSON value";
@@ -598,7 +598,7 @@ class Parser implements JsonParser {
     this.complete(value);
   }
 
-  private finishNumber(_at: number): void {
+  private finishNumber(): void {
     this.complete(Number(this.numText));
     this.numText = "";
   }
@@ -904,7 +904,7 @@ class Parser implements JsonParser {
 
   private endNumber(text: string, start: number, i: number): number {
     this.numText += text.slice(start, i);
-    this.finishNumber(i);
+    this.finishNumber();
     // The delimiter is read again in the state after the value.
     return i;
   }

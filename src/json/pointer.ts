@@ -13,6 +13,19 @@ export function toPointer(path: readonly PathSegment[]): string {
 }
 
 /**
+ * The subtree at `path` in `root`, or `undefined` where the path leaves the value. Only own
+ * members count: `valueAt({}, ["constructor"])` is `undefined`, as JSON has no inherited keys.
+ */
+export function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let node = root;
+  for (const segment of path) {
+    if (typeof node !== "object" || node === null || !Object.hasOwn(node, segment)) return undefined;
+    node = (node as Record<string | number, unknown>)[segment];
+  }
+  return node;
+}
+
+/**
  * Splits a JSON Pointer into its segments (all strings: a pointer does not say whether `0` is an
  * index or a key). `""` is the root.
  * @see https://www.rfc-editor.org/rfc/rfc6901

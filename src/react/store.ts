@@ -8,7 +8,7 @@ import {
   subscribe,
 } from "../client/index.ts";
 import { isStreamError, StreamError } from "../errors/index.ts";
-import { fromPointer, type PathSegment, toPointer } from "../json/index.ts";
+import { fromPointer, type PathSegment, toPointer, valueAt } from "../json/index.ts";
 import type { DeepPartial, FieldState, Progress, StreamStatus } from "../stream/index.ts";
 import { createScheduler, type Scheduler, type Throttle } from "./schedule.ts";
 
@@ -147,16 +147,6 @@ const IDLE: StructuredStreamState<never> = Object.freeze({
 /** Segments of a path given as a JSON Pointer or as keys and indexes. */
 export function toSegments(path: string | readonly PathSegment[]): readonly PathSegment[] {
   return typeof path === "string" ? fromPointer(path) : path;
-}
-
-/** The subtree at `path`, or undefined. */
-export function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
-  let node = root;
-  for (const segment of path) {
-    if (typeof node !== "object" || node === null || !Object.hasOwn(node, segment)) return undefined;
-    node = (node as Record<string | number, unknown>)[segment];
-  }
-  return node;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
-import type { PathSegment } from "../json/index.ts";
+import { type PathSegment, valueAt } from "../json/index.ts";
 import type { FieldState } from "../stream/index.ts";
 import {
   createStructuredStreamStore,
@@ -8,7 +8,6 @@ import {
   type StructuredStreamState,
   type StructuredStreamStore,
   toSegments,
-  valueAt,
 } from "./store.ts";
 
 /** What {@link useStructuredStream} returns: the current state, and what to do with the stream. */

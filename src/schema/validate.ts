@@ -4,7 +4,7 @@ import { Ajv2019 } from "ajv/dist/2019.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
 import { StructreamError } from "../errors/index.ts";
-import { fromPointer, type PathSegment, toPointer, type ValueKind } from "../json/index.ts";
+import { fromPointer, type PathSegment, toPointer, type ValueKind, valueAt } from "../json/index.ts";
 import type { CompiledSchema } from "./compile.ts";
 import type { JsonSchemaObject, JsonSchemaTarget } from "./json-schema.ts";
 import {
@@ -478,15 +478,6 @@ function segmentsIn(value: unknown, pointer: string): PathSegment[] {
     at = at !== null && typeof at === "object" ? (at as Record<PathSegment, unknown>)[segment] : undefined;
   }
   return out;
-}
-
-function valueAt(value: unknown, path: readonly PathSegment[]): unknown {
-  let at = value;
-  for (const segment of path) {
-    if (at === null || typeof at !== "object") return undefined;
-    at = (at as Record<PathSegment, unknown>)[segment];
-  }
-  return at;
 }
 
 /** The JSON type of a value, as schemas name it. */

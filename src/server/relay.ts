@@ -1,5 +1,5 @@
 import { StructreamError } from "../errors/index.ts";
-import type { PathSegment } from "../json/index.ts";
+import { type PathSegment, valueAt } from "../json/index.ts";
 import type { Progress, StreamEvent, StreamStatus } from "../stream/index.ts";
 import { createMemoryEventLog, type EventLog, type LogEntry } from "./event-log.ts";
 import { constantTimeEqual, ID_PATTERN, randomId, sha256Hex } from "./ids.ts";
@@ -165,15 +165,6 @@ function sameProgress(a: Progress | undefined, b: Progress): boolean {
   return (
     a.pending.length === b.pending.length && a.pending.every((p: string, i: number) => p === b.pending[i])
   );
-}
-
-function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
-  let node = root;
-  for (const segment of path) {
-    if (typeof node !== "object" || node === null || !Object.hasOwn(node, segment)) return undefined;
-    node = (node as Record<string | number, unknown>)[segment];
-  }
-  return node;
 }
 
 /** A JSON error response: `{ "error": { "code", "message" } }`. */

@@ -1,5 +1,5 @@
 import { isStructreamError, StreamError, type StreamErrorCode } from "../errors/index.ts";
-import { JsonParseError, type PathSegment, toPointer } from "../json/index.ts";
+import { fromPointer, JsonParseError, type PathSegment, toPointer, valueAt } from "../json/index.ts";
 import type { ProviderId, ProviderRequest } from "../providers/index.ts";
 import {
   type CompiledSchema,
@@ -109,25 +109,8 @@ const STATE_RANK: Record<FieldState, number> = { pending: 0, streaming: 1, compl
 
 const TERMINAL: ReadonlySet<StreamStatus> = new Set(["complete", "error"]);
 
-function getAt(value: unknown, path: readonly PathSegment[]): unknown {
-  let v = value;
-  for (const k of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<string, unknown>)[k as string];
-  }
-  return v;
-}
-
 function toPath(path: string | readonly PathSegment[]): PathSegment[] {
-  if (typeof path !== "string") return [...path];
-  if (path === "") return [];
-  return path
-    .slice(1)
-    .split("/")
-    .map((s) => {
-      const key = s.replace(/~1/g, "/").replace(/~0/g, "~");
-      return /^(0|[1-9][0-9]*)$/.test(key) ? Number(key) : key;
-    });
+  return typeof path === "string" ? fromPointer(path) : [...path];
 }
 
 /**
@@ -408,7 +391,7 @@ class StreamCore<T> {
   }
 
   watch(path: PathSegment[], fn: (value: unknown) => void): () => void {
-    const watcher = { path, last: getAt(this.visible, path), fn };
+    const watcher = { path, last: valueAt(this.visible, path), fn };
     this.watchers.add(watcher);
     return () => this.watchers.delete(watcher);
   }
@@ -445,7 +428,7 @@ class StreamCore<T> {
     const queue = new EventQueue<unknown>();
     const sub = { path, pointer: toPointer(path), next: 0, queue };
     // Elements that completed before this call.
-    const current = getAt(this.status === "complete" ? this.finalValue : this.visible, path);
+    const current = valueAt(this.status === "complete" ? this.finalValue : this.visible, path);
     if (Array.isArray(current)) {
       for (let i = 0; i < current.length; i++) {
         if (this.status !== "complete" && this.stateOf([...path, i]) !== "complete") break;
@@ -528,7 +511,7 @@ class StreamCore<T> {
     this.visible = value;
     this.emit({ type: "partial", value: value as DeepPartial<T>, progress: this.shownProgress });
     for (const w of this.watchers) {
-      const now = getAt(value, w.path);
+      const now = valueAt(value, w.path);
       if (now !== w.last) {
         w.last = now;
         w.fn(now);
@@ -687,7 +670,7 @@ class StreamCore<T> {
     this.setStatus("complete");
     this.emit({ type: "complete", value, stats: this.snapshotStats() });
     for (const sub of this.elementSubs) {
-      const array = getAt(value, sub.path);
+      const array = valueAt(value, sub.path);
       if (Array.isArray(array)) for (let i = sub.next; i < array.length; i++) sub.queue.push(array[i]);
       sub.queue.close();
     }
