@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { type SchemaIssue, StreamError, type StreamErrorCode } from "../errors/index.ts";
-import { type PathSegment, toPointer, valueAt } from "../json/index.ts";
+import { toPointer, valueAt } from "../json/index.ts";
 import {
   decodeRelayEvent,
   INITIAL_STATE,

@@ -1,5 +1,5 @@
 import { StructreamError } from "../errors/index.ts";
-import { type PathSegment, valueAt } from "../json/index.ts";
+import { valueAt } from "../json/index.ts";
 import type { Progress, StreamEvent, StreamStatus } from "../stream/index.ts";
 import { createMemoryEventLog, type EventLog, type LogEntry } from "./event-log.ts";
 import { constantTimeEqual, ID_PATTERN, randomId, sha256Hex } from "./ids.ts";
