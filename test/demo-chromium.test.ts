@@ -7,14 +7,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { buildDemo, type DemoServer, loadDemoSchemas, startDemoServer } from "../src/cli/serve.ts";
 import { structuredStream } from "../src/stream/index.ts";
+import { requires } from "./support/requires.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(`Skipping the demo's Chromium tests: ${CHROMIUM} is absent (apt-get install chromium).`);
 
 const PROMPT = "A lemon drizzle cake for a rainy Sunday afternoon";
 const SHOTS = "/tmp/structream-demo";
@@ -53,7 +52,11 @@ async function startFromForm(page: Page, options: { schema: string; prompt: stri
   await page.getByRole("button", { name: "Stream the answer" }).click();
 }
 
-describe.skipIf(!hasChromium)("the demo page in Chromium", () => {
+requires(
+  CHROMIUM,
+  hasChromium,
+  "apt-get install chromium (or npm test, whose pretest installs it)",
+)("the demo page in Chromium", () => {
   let demo: DemoServer;
   let context: BrowserContext;
   let profile: string;

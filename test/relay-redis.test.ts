@@ -4,7 +4,7 @@
  * resumes on instance B with nothing lost or doubled. Skipped, with a message, without redis-server.
  */
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { subscribe } from "../src/client/index.ts";
 import {
   createRedisEventLog,
@@ -24,10 +24,7 @@ import {
   tapFetch,
 } from "./relay-fixtures.ts";
 import { type RedisProcess, redisServerPath, startRedis } from "./support/redis.ts";
-
-if (redisServerPath === undefined) {
-  console.warn("relay-redis.test.ts: skipped, redis-server is not installed (apt-get install redis-server)");
-}
+import { requires } from "./support/requires.ts";
 
 interface Instance {
   redis: Redis;
@@ -36,7 +33,11 @@ interface Instance {
   server: TestServer;
 }
 
-describe.skipIf(redisServerPath === undefined)("relay on Redis Streams", () => {
+requires(
+  "redis-server",
+  redisServerPath !== undefined,
+  "apt-get install redis-server (or set REDIS_SERVER)",
+)("relay on Redis Streams", () => {
   let redisProcess: RedisProcess;
   let a: Instance;
   let b: Instance;
