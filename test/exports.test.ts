@@ -53,7 +53,6 @@ const surfaces: Record<string, string[]> = {
   "structream/simulator": [
     "generateValue",
     "parseFault",
-    "parseSimulatorArgs",
     "splitDeltas",
     "startSimulator",
   ],
