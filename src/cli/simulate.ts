@@ -32,7 +32,9 @@ export function simulatorBanner(url: string, fault?: string): string {
     const left = `    --provider ${provider.padEnd(16)}  --base-url ${base}`;
     lines.push(sdk === undefined ? left : `${left.padEnd(51 + url.length)}  (${sdk.replace("<url>", url)})`);
   }
-  lines.push("  Faults by model name: sim-refusal, sim-truncate, sim-drop-once, sim-429, ... Ctrl-C to stop.");
+  lines.push(
+    "  Faults by model name: sim-refusal, sim-truncate, sim-drop-once, sim-429, ... Ctrl-C to stop.",
+  );
   return `${lines.join("\n")}\n`;
 }
 

@@ -52,7 +52,7 @@ describe("escapeJsonText and safeJson", () => {
   ];
 
   it("writes every control class as \\uXXXX, and the JSON still means the same value", () => {
-    const value = { text: `a${CONTROLS.join("b")}c`, [`k\u202e`]: ["\u009b31m"] };
+    const value = { text: `a${CONTROLS.join("b")}c`, "k\u202e": ["\u009b31m"] };
     const json = safeJson(value, 2);
     expect(json).toMatch(/^[\u0020-\u007e\n]*$/);
     expect(JSON.parse(json)).toEqual(value);
