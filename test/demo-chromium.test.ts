@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildDemo, type DemoServer, loadDemoSchemas, startDemoServer } from "../src/cli/serve.ts";
 import { structuredStream } from "../src/stream/index.ts";
 import { requires } from "./support/requires.ts";
