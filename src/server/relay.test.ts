@@ -126,15 +126,19 @@ describe("a relayed stream", () => {
     expect(viaQuery.events.slice(2)).toEqual(all.slice(-1));
   });
 
-  it("tells a client that resumes after the end that the stream is over", async () => {
+  it("answers 204 to a client that reconnects after the last event, so an EventSource stops", async () => {
     const relay = relayFor();
     const { id } = await relay.start(fakeStream({ a: "b" }));
     const all = (await readSse(await get(relay, `/streams/${id}`))).events.slice(1);
+    const after = await get(relay, `/streams/${id}`, { "last-event-id": all.at(-1)!.id! });
+    expect(after.status).toBe(204);
+    expect(after.body).toBeNull();
+    // One before the end still gets the end.
     const { events } = await readSse(
-      await get(relay, `/streams/${id}`, { "last-event-id": all.at(-1)!.id! }),
+      await get(relay, `/streams/${id}`, { "last-event-id": all.at(-2)!.id! }),
     );
-    expect(events.map((e) => e.event)).toEqual(["stream", "snapshot"]);
-    expect(JSON.parse(events[1].data)).toMatchObject({ value: { a: "b" }, status: "complete" });
+    expect(events.map((e) => e.event)).toEqual(["stream", "snapshot", "complete"]);
+    expect(relay.connections).toBe(0);
   });
 
   it("runs the source once, whoever listens, and serves late readers from the log", async () => {
@@ -265,7 +269,7 @@ describe("a relayed stream", () => {
     const relay = relayFor();
     const { id } = await relay.start(sourceOf([{ type: "status", status: "streaming" }]));
     const { events } = await readSse(await get(relay, `/streams/${id}`));
-    expect(events.at(-1)).toMatchObject({ event: "error" });
+    expect(events.at(-1)).toMatchObject({ event: "stream-error" });
     expect(JSON.parse(events.at(-1)!.data)).toEqual({
       code: "truncated",
       message: "The stream ended without a result.",
@@ -366,7 +370,7 @@ describe("access", () => {
     const path = `/streams/${id}`;
     const cases: [Request, number, string][] = [
       [new Request(`http://relay.test${path}`, { method: "POST", body: "x" }), 405, "method_not_allowed"],
-      [new Request(`http://relay.test${path}`, { method: "DELETE" }), 405, "method_not_allowed"],
+      [new Request(`http://relay.test${path}`, { method: "PATCH" }), 405, "method_not_allowed"],
       [
         new Request(`http://relay.test${path}`, { headers: { "last-event-id": "12abc" } }),
         400,
@@ -393,7 +397,7 @@ describe("access", () => {
       expect((await response.json()).error.code).toBe(code);
     }
     const post = await relay.handle(new Request(`http://relay.test${path}`, { method: "POST" }));
-    expect(post.headers.get("allow")).toBe("GET, HEAD");
+    expect(post.headers.get("allow")).toBe("GET, HEAD, DELETE");
     const head = await relay.handle(new Request(`http://relay.test${path}`, { method: "HEAD" }));
     expect(head.status).toBe(200);
     expect(head.body).toBeNull();
