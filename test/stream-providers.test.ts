@@ -57,7 +57,7 @@ function ask(provider: Provider, model: string, options: Partial<StructuredStrea
     // -once faults count per key: each stream gets its own.
     headers: { "x-sim-attempt-key": randomUUID() },
     idleTimeoutMs: 2_000,
-    retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    retry: { baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1000 },
     ...options,
   });
 }
