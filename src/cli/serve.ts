@@ -462,6 +462,9 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
       ...(options.baseURL !== undefined ? { baseURL: options.baseURL } : {}),
     });
+    // The relay reports a failure to the page, but it attaches only after its log write: a stream
+    // that fails sooner (a refusal) must not count as a failure nobody observed.
+    stream.result.catch(() => {});
     const { id, token } = await relay.start(stream);
     log(`stream ${id}: ${request.schema.name} via ${request.provider} (${model})`);
     sendJson(res, 201, { id, token, url: `/api/streams/${id}` });
