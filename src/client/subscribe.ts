@@ -671,19 +671,11 @@ class SubscriptionImpl<T> implements Subscription<T> {
     this.setStatus("error");
     this.setConnection("closed");
     this.emit({ type: "error", error });
-    const iterated = this.queues.size > 0;
     this.closeQueues();
     this.current?.abort();
+    // A failure nobody observes must not take the page or process down: it stays readable on the
+    // store's snapshot, the `error` event and `done` for whoever looks.
     if (this.settle !== undefined) this.settle.reject(error);
-    else if (
-      error.code !== "aborted" &&
-      !iterated &&
-      this.storeListeners.size === 0 &&
-      (this.eventListeners.get("error")?.size ?? 0) === 0
-    ) {
-      // Nobody could have seen this error: raise it rather than lose it.
-      void Promise.reject(error);
-    }
   }
 
   private closeQueues(): void {
