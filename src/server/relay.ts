@@ -499,7 +499,11 @@ export function createRelay(options: RelayOptions = {}): Relay {
     let resyncing = false;
     let cursor = after;
     const snapshotOf = (s: RelayState, eventId: number) =>
-      sseParts("snapshot", JSON.stringify({ value: s.value, status: s.status, progress: s.progress }), eventId);
+      sseParts(
+        "snapshot",
+        JSON.stringify({ value: s.value, status: s.status, progress: s.progress }),
+        eventId,
+      );
 
     for await (const entry of log.read(id, from, { signal })) {
       if (entry.id !== expected) stateKnown = false;
