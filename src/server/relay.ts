@@ -830,9 +830,14 @@ export function createRelay(options: RelayOptions = {}): Relay {
 
   return {
     async start(source, startOptions = {}) {
-      if (closed) throw new StructreamError("relay_closed", "The relay is closed");
+      if (closed) {
+        source.abort?.("The relay is closed.");
+        throw new StructreamError("relay_closed", "The relay is closed");
+      }
       // Reserved before the first await, so concurrent starts cannot pass the limit together.
       if (running.size + starting >= maxStreams) {
+        // A stream refused here is one nobody will read: stop whatever it started.
+        source.abort?.("The relay is busy.");
         throw new StructreamError(
           "limit_exceeded",
           `The relay runs ${maxStreams} streams already (maxStreams)`,
