@@ -1,5 +1,11 @@
 import { type SchemaIssue, StreamError } from "../errors/index.ts";
-import { createParser, type JsonParser, type ParserEvent, type PathSegment } from "../json/index.ts";
+import {
+  createParser,
+  JsonParseError,
+  type JsonParser,
+  type ParserEvent,
+  type PathSegment,
+} from "../json/index.ts";
 import {
   type BuiltRequest,
   createProviderDecoder,
@@ -16,6 +22,7 @@ import {
   type WireDecoder,
 } from "../providers/index.ts";
 import { type CompiledSchema, createSchemaTracker, type SchemaTracker } from "../schema/index.ts";
+import { type AnswerChannel, ChannelRouter } from "./channels.ts";
 import type { StreamCore, StructuredStreamOptions } from "./structured-stream.ts";
 import type { FieldState, Progress } from "./types.ts";
 
@@ -34,6 +41,11 @@ function utf8Length(text: string): number {
     if (c >= 0x80) n += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : c >= 0x800 ? 0 : 1;
   }
   return n;
+}
+
+/** Whether text holds only SSE comment lines and blank lines (keep-alive traffic). */
+function isKeepAlive(text: string): boolean {
+  return !/^(?!:)[^\r\n]*\S/m.test(text);
 }
 
 /** Reads a source chunk by chunk; `cancel` stops it (and, for HTTP, closes the socket). */
@@ -76,6 +88,18 @@ export class Attempt {
   private providerId: ProviderId | undefined;
   /** The format was detected (not given) as raw JSON text. */
   private detectedText = false;
+  /** Which channel is the answer: from the request structream built, else the `answer` option. */
+  private answerChannel: AnswerChannel;
+  private router: ChannelRouter | undefined;
+  /** A parse failure, held until the provider's end signal says whether a refusal or a cut outranks it. */
+  private parseError: unknown;
+  /** The provider's end signal arrived: nothing after it is read. */
+  private ended = false;
+  /** This attempt's number (0 for the first), for its tool calls. */
+  readonly index: number;
+  /** The model's reasoning and commentary text of this attempt. */
+  reasoning = "";
+  commentary = "";
 
   constructor(
     // biome-ignore lint/suspicious/noExplicitAny: the attempt reports to a core of any value type.
@@ -85,6 +109,8 @@ export class Attempt {
     outer: AbortSignal,
   ) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+    this.index = core.totals.retries;
+    this.answerChannel = options.answer ?? "auto";
     if (outer.aborted) this.abort.abort(outer.reason);
     else outer.addEventListener("abort", () => this.abort.abort(outer.reason), { once: true });
     this.tracker =
@@ -188,7 +214,7 @@ export class Attempt {
   async run(provider: ProviderId | "auto"): Promise<unknown> {
     const signal = this.abort.signal;
     let reader: ChunkReader | undefined;
-    let finished = false;
+    let bodyDone = false;
     const aborted = new Promise<never>((_, reject) => {
       if (signal.aborted) reject(signal.reason);
       signal.addEventListener("abort", () => reject(signal.reason), { once: true });
@@ -233,13 +259,17 @@ export class Attempt {
       let pending = "";
       for (;;) {
         const next = await readNext(reader);
-        if (next.done) break;
-        this.resetIdle();
+        if (next.done) {
+          bodyDone = true;
+          break;
+        }
         const chunk = next.value;
         let events: ProviderEvent[];
         if (typeof chunk === "string" || chunk instanceof Uint8Array) {
           const text = typeof chunk === "string" ? chunk : bytes.decode(chunk, { stream: true });
           this.core.noteBytes(typeof chunk === "string" ? utf8Length(chunk) : chunk.length);
+          // Comment-only traffic (`: keep-alive`) is no progress: it must not hold off the idle time-out.
+          if (decoder === undefined ? !isKeepAlive(text) : true) this.resetIdle();
           if (decoder === undefined) {
             pending += text;
             if (provider === "auto") {
@@ -255,12 +285,16 @@ export class Attempt {
               this.detectedText = provider === "text";
             }
             this.providerId = provider;
-            decoder = createProviderDecoder(provider, { lenient: this.options.lenient });
+            decoder = createProviderDecoder(provider);
             events = decoder.push(pending);
             pending = "";
-          } else events = decoder.push(text);
+          } else {
+            events = decoder.push(text);
+            if (decoder.keepAliveOnly !== true) this.resetIdle();
+          }
         } else {
           this.core.noteBytes(0);
+          this.resetIdle();
           if (mapper === undefined) {
             const id = provider === "auto" ? detectSdkProvider(chunk) : provider;
             if (id === undefined) {
@@ -270,14 +304,14 @@ export class Attempt {
               );
             }
             this.providerId = id;
-            mapper = createSdkMapper(id, { lenient: this.options.lenient });
+            mapper = createSdkMapper(id);
           }
           events = mapper.map(chunk);
         }
         this.handle(events);
-        if (this.providerError !== undefined) break;
+        if (this.providerError !== undefined || this.ended) break;
       }
-      if (this.providerError === undefined) {
+      if (this.providerError === undefined && !this.ended) {
         if (decoder === undefined && pending !== "") {
           const detected = detectProvider({ contentType, text: pending, final: true });
           if (detected.provider === undefined) {
@@ -288,12 +322,11 @@ export class Attempt {
           }
           this.providerId = detected.provider;
           this.detectedText = detected.provider === "text";
-          decoder = createProviderDecoder(detected.provider, { lenient: this.options.lenient });
+          decoder = createProviderDecoder(detected.provider);
           this.handle(decoder.push(pending));
         }
         this.handle(decoder?.end() ?? mapper?.end() ?? []);
       }
-      finished = true;
       return this.conclude();
     } catch (thrown) {
       if (signal.aborted) throw signal.reason;
@@ -313,7 +346,9 @@ export class Attempt {
       throw thrown;
     } finally {
       if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-      if (!finished && reader !== undefined) await reader.cancel(signal.reason ?? "stopped");
+      // Also after the provider's end signal: whatever follows it is not read, and the
+      // connection is released at once rather than left to the server to close.
+      if (!bodyDone && reader !== undefined) await reader.cancel(signal.reason ?? "stopped");
       // Release the listener on the outer signal by aborting our own (it is finished either way).
       if (!signal.aborted) this.abort.abort("attempt finished");
     }
@@ -336,6 +371,12 @@ export class Attempt {
       headers: options.headers,
     });
     this.restore = built.restore;
+    // A request that forces a tool (Anthropic's tool mode) makes that tool's input the answer.
+    const choice = built.body.tool_choice as { name?: unknown } | undefined;
+    this.answerChannel =
+      typeof choice === "object" && choice !== null && typeof choice.name === "string"
+        ? { tool: choice.name }
+        : "text";
     const doFetch = options.fetch ?? globalThis.fetch;
     try {
       return await doFetch(built.url, { ...built.init, signal: this.abort.signal });
@@ -360,6 +401,9 @@ export class Attempt {
   }
 
   private providerFailure(event: ProviderErrorEvent): StreamError {
+    if (event.errorType === "limit_exceeded") {
+      return new StreamError("limit_exceeded", event.message, { text: this.text });
+    }
     const rateLimited = event.status === 429 || /rate.?limit|resource_exhausted/i.test(event.errorType);
     const where = event.status !== undefined ? `HTTP ${event.status}` : event.errorType;
     return new StreamError(
@@ -377,19 +421,54 @@ export class Attempt {
     );
   }
 
+  private routerFor(): ChannelRouter {
+    if (this.router !== undefined) return this.router;
+    const hub = this.core.toolCallHub;
+    this.router = new ChannelRouter(this.answerChannel, hub.declared, this.options.lenient === true, {
+      answer: (delta) => {
+        this.pushText(delta);
+        this.changed = true;
+      },
+      commentary: (delta) => {
+        this.commentary += delta;
+        this.core.showChannel(this, "commentary", delta);
+      },
+      reasoning: (delta) => {
+        this.reasoning += delta;
+        this.core.showChannel(this, "reasoning", delta);
+      },
+      toolCall: (event) => hub.event(this.index, event),
+    });
+    return this.router;
+  }
+
+  private changed = false;
+
   private handle(events: ProviderEvent[]): void {
     if (events.length === 0) return;
-    let changed = false;
+    const router = this.routerFor();
+    this.changed = false;
     for (const event of events) {
+      if (this.ended) break;
       switch (event.type) {
-        case "text": {
+        case "text":
           this.core.noteDelta();
+          if (event.delta !== "") router.text(event.delta);
+          break;
+        case "tool-call":
+        case "tool-call-end":
+          if (event.type === "tool-call") this.core.noteDelta();
+          router.toolCall(event);
+          break;
+        case "reasoning":
           if (event.delta !== "") {
-            this.pushText(event.delta);
-            changed = true;
+            this.reasoning += event.delta;
+            this.core.showChannel(this, "reasoning", event.delta);
           }
           break;
-        }
+        case "server-tool":
+          // A tool the provider ran: never the answer.
+          break;
         case "refusal":
           this.refusal += event.delta;
           break;
@@ -402,14 +481,25 @@ export class Attempt {
         case "error":
           this.providerError ??= event;
           break;
+        case "end":
+          this.ended = true;
+          break;
       }
     }
-    if (changed) this.core.showPartial(this, this.parser.value, this.progress);
+    if (this.changed) this.core.showPartial(this, this.parser.value, this.progress);
   }
 
   private pushText(delta: string): void {
     this.text += delta;
-    this.parser.push(delta);
+    if (this.parseError !== undefined) return;
+    try {
+      this.parser.push(delta);
+    } catch (error) {
+      if (!(error instanceof JsonParseError)) throw error;
+      // Held: a refusal or truncation reported after this text outranks the parse failure.
+      this.parseError = error;
+      return;
+    }
     const issues = this.tracker?.issues;
     if (issues !== undefined && issues.length > 0) throw this.mismatch(issues);
   }
@@ -417,8 +507,14 @@ export class Attempt {
   private conclude(): unknown {
     if (this.providerError !== undefined) throw this.providerFailure(this.providerError);
     const finish = this.finish;
+    // Prose with no tool call after it was the answer after all.
+    if (finish !== undefined && finish.reason !== "refusal" && finish.reason !== "content_filter")
+      this.router?.settle();
     if (this.refusal !== "" || finish?.reason === "refusal" || finish?.reason === "content_filter") {
-      const message = this.refusal !== "" ? this.refusal : undefined;
+      // The refusal's words: OpenAI's refusal deltas, Anthropic's stop_details explanation, else
+      // the prose the model wrote instead of the answer.
+      const prose = this.commentary.trim() || (this.parseError !== undefined ? this.text.trim() : "");
+      const message = this.refusal !== "" ? this.refusal : (finish?.detail ?? (prose || undefined));
       throw new StreamError(
         "refusal",
         message !== undefined
@@ -435,6 +531,8 @@ export class Attempt {
       );
     }
     if (finish === undefined && this.providerId !== "text") {
+      // A body that is already not JSON stays so however it ended.
+      if (this.parseError !== undefined) throw this.parseError;
       throw new StreamError(
         "connection_lost",
         "The stream ended before the provider's end signal: the answer may be incomplete.",
@@ -448,6 +546,10 @@ export class Attempt {
         { reason: finish.raw ?? finish.reason, providerType: finish.raw, text: this.text },
       );
     }
+    if (finish === undefined) this.router?.settle();
+    // The provider's end signal with a normal stop: the tool calls' arguments are final.
+    this.core.toolCallHub.settle(this.index);
+    if (this.parseError !== undefined) throw this.parseError;
     const value = this.parser.end();
     if (this.detectedText && value !== null && typeof value === "object") {
       // A pretty-printed provider envelope (a non-streaming answer) reads as plain JSON until it
