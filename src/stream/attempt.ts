@@ -95,6 +95,8 @@ export class Attempt {
   private parseError: unknown;
   /** The provider's end signal arrived: nothing after it is read. */
   private ended = false;
+  /** The response only called tools: there is no answer to validate. */
+  private noAnswer = false;
   /** This attempt's number (0 for the first), for its tool calls. */
   readonly index: number;
   /** The model's reasoning and commentary text of this attempt. */
@@ -550,6 +552,11 @@ export class Attempt {
     // The provider's end signal with a normal stop: the tool calls' arguments are final.
     this.core.toolCallHub.settle(this.index);
     if (this.parseError !== undefined) throw this.parseError;
+    if (this.router?.toolCallsOnly === true) {
+      // A turn that only calls tools has no answer: the result is undefined, the calls are the point.
+      this.noAnswer = true;
+      return undefined;
+    }
     const value = this.parser.end();
     if (this.detectedText && value !== null && typeof value === "object") {
       // A pretty-printed provider envelope (a non-streaming answer) reads as plain JSON until it
@@ -567,7 +574,7 @@ export class Attempt {
 
   /** Validates the complete value with the user's own validator; resolves to its output. */
   async validateFinal(value: unknown): Promise<unknown> {
-    if (this.compiled === undefined) return value;
+    if (this.compiled === undefined || this.noAnswer) return value;
     const outcome = await this.compiled.validateFinal(value);
     if ("issues" in outcome && outcome.issues !== undefined) throw this.mismatch(outcome.issues);
     return outcome.value;

@@ -56,7 +56,7 @@ export class ChannelRouter {
 
   private toAnswer(delta: string): void {
     const text = this.lenient ? this.lenient.push(delta) : delta;
-    if (text !== "") this.sink.answer(text);
+    if (text !== "") this.answer(text);
   }
 
   text(delta: string): void {
@@ -105,7 +105,7 @@ export class ChannelRouter {
       }
     }
     if (this.decided === event.index) {
-      if (event.type === "tool-call" && event.delta !== "") this.sink.answer(event.delta);
+      if (event.type === "tool-call" && event.delta !== "") this.answer(event.delta);
       return;
     }
     this.sink.toolCall(event);
@@ -119,9 +119,25 @@ export class ChannelRouter {
     return name === undefined || !this.declaredTools.has(name);
   }
 
-  /** The provider's end: text still held (prose with no tool call) is the answer after all. */
+  /** No part of the response was the answer: only commentary beside tool calls. */
+  get toolCallsOnly(): boolean {
+    return !this.answered && this.calls.size > 0;
+  }
+
+  /** Whether anything but whitespace went to the answer. */
+  private answered = false;
+
+  private answer(text: string): void {
+    if (!this.answered && firstSignificant(text) !== -1) this.answered = true;
+    this.sink.answer(text);
+  }
+
+  /**
+   * The provider's end: text still held (prose with no tool call) is the answer after all. Beside
+   * tool calls it stays commentary, and the turn has no answer ({@link toolCallsOnly}).
+   */
   settle(): void {
-    if (this.decided !== undefined || this.mode !== "auto") return;
+    if (this.decided !== undefined || this.mode !== "auto" || this.calls.size > 0) return;
     this.decided = "text";
     const held = this.held.join("");
     this.held = [];
