@@ -34,11 +34,21 @@ function isResponse(value: unknown): value is Response {
   return typeof Response !== "undefined" && value instanceof Response;
 }
 
-function utf8Length(text: string): number {
-  let n = text.length;
+/**
+ * The UTF-8 length of a string chunk. A surrogate pair is 4 bytes, a lone surrogate 3 (it encodes
+ * as U+FFFD). `afterHigh` says the previous chunk ended with a high surrogate, counted as 3 then:
+ * a low surrogate that completes it adds the missing 1.
+ */
+function utf8Length(text: string, afterHigh: boolean): number {
+  let n = 0;
+  let high = afterHigh;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 0x80) n += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : c >= 0x800 ? 0 : 1;
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xdc00 && c <= 0xdfff && high) n += 1;
+    else n += 3;
+    high = c >= 0xd800 && c <= 0xdbff;
   }
   return n;
 }
@@ -46,6 +56,30 @@ function utf8Length(text: string): number {
 /** Whether text holds only SSE comment lines and blank lines (keep-alive traffic). */
 function isKeepAlive(text: string): boolean {
   return !/^(?!:)[^\r\n]*\S/m.test(text);
+}
+
+function endsWithHigh(text: string): boolean {
+  const c = text.charCodeAt(text.length - 1);
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+/** Errors that came from the transport (a read, the source function, the body): retryable. */
+const transportErrors = new WeakSet<object>();
+
+function asTransport(error: unknown): unknown {
+  const marked = typeof error === "object" && error !== null ? error : new Error(String(error));
+  transportErrors.add(marked);
+  return marked;
+}
+
+/** Cancels the body of a source that arrived after its attempt was given up. */
+function discardLate(source: unknown): void {
+  if (isResponse(source)) void source.body?.cancel().catch(() => {});
+  else if (source !== null && typeof source === "object") {
+    if (typeof (source as ReadableStream).cancel === "function")
+      void (source as ReadableStream).cancel().catch(() => {});
+    else void (source as AsyncIterator<unknown>).return?.()?.catch?.(() => {});
+  }
 }
 
 /** Reads a source chunk by chunk; `cancel` stops it (and, for HTTP, closes the socket). */
@@ -97,11 +131,12 @@ export class Attempt {
   private ended = false;
   /** The response only called tools: there is no answer to validate. */
   private noAnswer = false;
-  /** This attempt's number (0 for the first), for its tool calls. */
-  readonly index: number;
   /** The model's reasoning and commentary text of this attempt. */
   reasoning = "";
   commentary = "";
+  /** The last string chunk ended with a high surrogate (for exact byte counts). */
+  private afterHigh = false;
+  private readonly releaseOuter: () => void;
 
   constructor(
     // biome-ignore lint/suspicious/noExplicitAny: the attempt reports to a core of any value type.
@@ -109,12 +144,15 @@ export class Attempt {
     private readonly compiled: CompiledSchema | undefined,
     private readonly options: StructuredStreamOptions,
     outer: AbortSignal,
+    /** 0 for the first attempt, 1 for the first retry, ... */
+    private readonly index = 0,
   ) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-    this.index = core.totals.retries;
     this.answerChannel = options.answer ?? "auto";
+    const onOuterAbort = () => this.abort.abort(outer.reason);
     if (outer.aborted) this.abort.abort(outer.reason);
-    else outer.addEventListener("abort", () => this.abort.abort(outer.reason), { once: true });
+    else outer.addEventListener("abort", onOuterAbort, { once: true });
+    this.releaseOuter = () => outer.removeEventListener("abort", onOuterAbort);
     this.tracker =
       compiled === undefined
         ? undefined
@@ -216,6 +254,7 @@ export class Attempt {
   async run(provider: ProviderId | "auto"): Promise<unknown> {
     const signal = this.abort.signal;
     let reader: ChunkReader | undefined;
+    let finished = false;
     let bodyDone = false;
     const aborted = new Promise<never>((_, reject) => {
       if (signal.aborted) reject(signal.reason);
@@ -234,7 +273,7 @@ export class Attempt {
           return;
         }
         rejectRead = reject;
-        chunks.read().then(resolve, reject);
+        chunks.read().then(resolve, (error) => reject(asTransport(error)));
       });
     try {
       this.resetIdle();
@@ -244,7 +283,20 @@ export class Attempt {
         source = await Promise.race([this.send(provider === "auto" ? "openai-chat" : provider), aborted]);
         if (provider === "auto") provider = "openai-chat";
       } else if (typeof source === "function") {
-        source = await Promise.race([source(), aborted]);
+        let opened: ReturnType<typeof source>;
+        try {
+          opened = Promise.resolve(source({ signal, attempt: this.index }));
+        } catch (error) {
+          throw asTransport(error);
+        }
+        // A source that answers after this attempt was given up has its body cancelled.
+        opened.then(
+          (late) => {
+            if (signal.aborted) discardLate(late);
+          },
+          () => {},
+        );
+        source = await Promise.race([opened.catch((error) => Promise.reject(asTransport(error))), aborted]);
       }
       if (isResponse(source)) {
         contentType = source.headers.get("content-type") ?? undefined;
@@ -269,9 +321,12 @@ export class Attempt {
         let events: ProviderEvent[];
         if (typeof chunk === "string" || chunk instanceof Uint8Array) {
           const text = typeof chunk === "string" ? chunk : bytes.decode(chunk, { stream: true });
-          this.core.noteBytes(typeof chunk === "string" ? utf8Length(chunk) : chunk.length);
+          if (typeof chunk === "string") {
+            this.core.noteBytes(utf8Length(chunk, this.afterHigh));
+            this.afterHigh = endsWithHigh(chunk);
+          } else this.core.noteBytes(chunk.length);
           // Comment-only traffic (`: keep-alive`) is no progress: it must not hold off the idle time-out.
-          if (decoder === undefined ? !isKeepAlive(text) : true) this.resetIdle();
+          if (decoder === undefined && !isKeepAlive(text)) this.resetIdle();
           if (decoder === undefined) {
             pending += text;
             if (provider === "auto") {
@@ -329,17 +384,24 @@ export class Attempt {
         }
         this.handle(decoder?.end() ?? mapper?.end() ?? []);
       }
+      finished = true;
       return this.conclude();
     } catch (thrown) {
       if (signal.aborted) throw signal.reason;
       // The official SDKs throw their API errors mid-stream rather than yielding them.
       const sdkError = thrown instanceof StreamError ? undefined : errorFromSdk(thrown);
       if (sdkError !== undefined) throw this.providerFailure(sdkError);
+      // Only the transport's failures are retryable; an exception from anywhere else (a bug, a
+      // consumer's code) is not a lost connection and must not call the model again. A source
+      // that fails with a StreamError (a tool call's arguments, cut) says itself what happened.
       if (
-        thrown instanceof TypeError ||
-        (thrown instanceof Error && !(thrown instanceof StreamError) && thrown.name !== "JsonParseError")
+        typeof thrown === "object" &&
+        thrown !== null &&
+        transportErrors.has(thrown) &&
+        !(thrown instanceof StreamError)
       ) {
-        throw new StreamError("connection_lost", `The connection broke mid-stream (${thrown.message}).`, {
+        const message = thrown instanceof Error ? thrown.message : String(thrown);
+        throw new StreamError("connection_lost", `The connection broke mid-stream (${message}).`, {
           retryable: true,
           cause: thrown,
           text: this.text,
@@ -348,11 +410,14 @@ export class Attempt {
       throw thrown;
     } finally {
       if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+      this.releaseOuter();
+      if (!finished) {
+        // A failed attempt's signal aborts, so a source function's own fetch is cancelled too.
+        if (!signal.aborted) this.abort.abort(new StreamError("aborted", "This attempt was given up."));
+      }
       // Also after the provider's end signal: whatever follows it is not read, and the
       // connection is released at once rather than left to the server to close.
       if (!bodyDone && reader !== undefined) await reader.cancel(signal.reason ?? "stopped");
-      // Release the listener on the outer signal by aborting our own (it is finished either way).
-      if (!signal.aborted) this.abort.abort("attempt finished");
     }
   }
 
@@ -404,6 +469,7 @@ export class Attempt {
 
   private providerFailure(event: ProviderErrorEvent): StreamError {
     if (event.errorType === "limit_exceeded") {
+      // A limit structream enforces on the wire (an oversized event), not the provider's error.
       return new StreamError("limit_exceeded", event.message, { text: this.text });
     }
     const rateLimited = event.status === 429 || /rate.?limit|resource_exhausted/i.test(event.errorType);
@@ -575,7 +641,18 @@ export class Attempt {
   /** Validates the complete value with the user's own validator; resolves to its output. */
   async validateFinal(value: unknown): Promise<unknown> {
     if (this.compiled === undefined || this.noAnswer) return value;
-    const outcome = await this.compiled.validateFinal(value);
+    let outcome: Awaited<ReturnType<CompiledSchema["validateFinal"]>>;
+    try {
+      outcome = await this.compiled.validateFinal(value);
+    } catch (error) {
+      // The user's validator threw instead of reporting issues: the value was not accepted.
+      const message = error instanceof Error ? error.message : String(error);
+      throw new StreamError("schema_mismatch", `The schema's validator threw: ${message}`, {
+        issues: [{ path: [], pointer: "", code: "validator_threw", message }],
+        text: this.text,
+        cause: error,
+      });
+    }
     if ("issues" in outcome && outcome.issues !== undefined) throw this.mismatch(outcome.issues);
     return outcome.value;
   }
