@@ -13,9 +13,9 @@ import { Attempt } from "./attempt.ts";
 import { backoffDelay, type RetryOptions, sleep } from "./backoff.ts";
 import type { AnswerChannel } from "./channels.ts";
 import { EventQueue } from "./event-queue.ts";
-import { ToolCallHub, type ToolCallOf, type ToolCallStream, type ToolSchemas } from "./tool-calls.ts";
 import { checkOptions } from "./options.ts";
 import { jsonEqual, reportConsumerError } from "./report.ts";
+import { ToolCallHub, type ToolCallOf, type ToolCallStream, type ToolSchemas } from "./tool-calls.ts";
 import type {
   DeepPartial,
   FieldState,
