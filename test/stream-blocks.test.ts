@@ -8,305 +8,11 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { StreamError } from "../src/errors/index.ts";
-import type { ProviderId } from "../src/providers/index.ts";
-import { type StructuredStreamOptions, structuredStream } from "../src/stream/index.ts";
-import { chunkBytes, countingSource, fixtureBytes, splitBytes } from "./fixtures/stream/harness.ts";
+import { structuredStream } from "../src/stream/index.ts";
+import { blockBytes, CASES, check, observe } from "./fixtures/stream/blocks/cases.ts";
+import { chunkBytes, splitBytes } from "./fixtures/stream/harness.ts";
 
 const RUNS = Number(process.env.FC_RUNS ?? 8);
-
-const SUMMARY = {
-  type: "object",
-  properties: { title: { type: "string" }, tags: { type: "array", items: { type: "string" } } },
-  required: ["title", "tags"],
-  additionalProperties: false,
-} as const;
-const WEATHER = {
-  type: "object",
-  properties: { city: { type: "string" } },
-  required: ["city"],
-  additionalProperties: false,
-} as const;
-const TIME = {
-  type: "object",
-  properties: { zone: { type: "string" } },
-  required: ["zone"],
-  additionalProperties: false,
-} as const;
-const TWO_TOOLS = { get_weather: WEATHER, get_time: TIME };
-const ANSWER = { title: "Otters", tags: ["river", "play"] };
-const TWO_CALLS = [
-  { name: "get_weather", index: 0, value: { city: "Oslo" } },
-  { name: "get_time", index: 1, value: { zone: "Europe/Oslo" } },
-];
-
-interface CallOutcome {
-  name: string;
-  index: number;
-  id?: string;
-  value?: unknown;
-  code?: string;
-}
-
-interface Expected {
-  value?: unknown;
-  code?: string;
-  reason?: string;
-  refusal?: string;
-  status?: number;
-  calls?: CallOutcome[];
-  reasoning?: string;
-  commentary?: string;
-}
-
-interface Case {
-  file: string;
-  options?: Partial<StructuredStreamOptions>;
-  schema?: boolean;
-  expected: Expected;
-}
-
-const CASES: Case[] = [
-  // Anthropic
-  {
-    file: "anthropic.text-then-tool.sse",
-    expected: { value: ANSWER, commentary: "I'll record the summary now.", calls: [] },
-  },
-  {
-    file: "anthropic.text-then-tool.sse",
-    options: { answer: { tool: "record_summary" }, tools: { record_summary: SUMMARY } },
-    expected: { value: ANSWER, commentary: "I'll record the summary now.", calls: [] },
-  },
-  {
-    file: "anthropic.several-tools.sse",
-    options: { tools: TWO_TOOLS },
-    expected: {
-      value: undefined,
-      commentary: "Let me look both up.",
-      calls: [
-        { ...TWO_CALLS[0]!, id: "toolu_01" },
-        { ...TWO_CALLS[1]!, id: "toolu_02" },
-      ],
-    },
-  },
-  { file: "anthropic.server-tool.sse", expected: { value: ANSWER, calls: [] } },
-  {
-    file: "anthropic.thinking-then-answer.sse",
-    expected: { value: ANSWER, reasoning: "The user wants a title and two tags." },
-  },
-  {
-    file: "anthropic.refusal-after-text.sse",
-    expected: { code: "refusal", refusal: "This request could enable cyber harm." },
-  },
-  {
-    file: "anthropic.refusal-after-text.sse",
-    options: { answer: "text" },
-    expected: { code: "refusal", refusal: "This request could enable cyber harm." },
-  },
-  {
-    file: "anthropic.max-tokens-in-tool.sse",
-    options: { tools: { record_summary: SUMMARY } },
-    expected: {
-      code: "truncated",
-      reason: "max_tokens",
-      commentary: "Recording now.",
-      calls: [{ name: "record_summary", index: 0, id: "toolu_09", code: "truncated" }],
-    },
-  },
-  { file: "anthropic.max-tokens-in-tool.sse", expected: { code: "truncated", reason: "max_tokens" } },
-  {
-    file: "anthropic.max-tokens-after-prose.sse",
-    options: { answer: "text" },
-    expected: { code: "truncated", reason: "max_tokens" },
-  },
-  { file: "anthropic.after-end.sse", expected: { value: ANSWER } },
-  // OpenAI chat
-  {
-    file: "openai-chat.text-then-tool.sse",
-    expected: { value: ANSWER, commentary: "I'll record the summary now.", calls: [] },
-  },
-  {
-    file: "openai-chat.several-tools.sse",
-    options: { tools: TWO_TOOLS },
-    expected: {
-      value: undefined,
-      calls: [
-        { ...TWO_CALLS[0]!, id: "call_a" },
-        { ...TWO_CALLS[1]!, id: "call_b" },
-      ],
-    },
-  },
-  {
-    file: "openai-chat.tools-same-index.sse",
-    options: { tools: TWO_TOOLS },
-    expected: {
-      value: undefined,
-      calls: [
-        { ...TWO_CALLS[0]!, id: "call_a" },
-        { ...TWO_CALLS[1]!, id: "call_b" },
-      ],
-    },
-  },
-  {
-    file: "openai-chat.reasoning-then-answer.sse",
-    expected: { value: ANSWER, reasoning: "Title first, then tags." },
-  },
-  {
-    file: "openai-chat.refusal.sse",
-    expected: { code: "refusal", refusal: "I'm sorry, I can't help with that." },
-  },
-  {
-    file: "openai-chat.length-in-tool.sse",
-    options: { tools: { record_summary: SUMMARY } },
-    expected: {
-      code: "truncated",
-      reason: "length",
-      calls: [{ name: "record_summary", index: 0, id: "call_1", code: "truncated" }],
-    },
-  },
-  { file: "openai-chat.data-after-done.sse", schema: false, expected: { code: "invalid_json" } },
-  { file: "openai-chat.junk-after-done.sse", expected: { value: ANSWER } },
-  {
-    file: "openai-chat.length-after-prose.sse",
-    options: { answer: "text" },
-    expected: { code: "truncated", reason: "length" },
-  },
-  // OpenAI Responses
-  {
-    file: "openai-responses.text-then-tool.sse",
-    expected: { value: ANSWER, commentary: "I'll record the summary now.", calls: [] },
-  },
-  {
-    file: "openai-responses.several-tools.sse",
-    options: { tools: TWO_TOOLS },
-    expected: {
-      value: undefined,
-      calls: [
-        { ...TWO_CALLS[0]!, id: "call_a" },
-        { ...TWO_CALLS[1]!, id: "call_b" },
-      ],
-    },
-  },
-  {
-    file: "openai-responses.reasoning-then-answer.sse",
-    expected: { value: ANSWER, reasoning: "Title first, then tags." },
-  },
-  { file: "openai-responses.server-tool.sse", expected: { value: ANSWER, calls: [] } },
-  {
-    file: "openai-responses.incomplete-in-tool.sse",
-    options: { tools: { record_summary: SUMMARY } },
-    expected: {
-      code: "truncated",
-      reason: "max_output_tokens",
-      calls: [{ name: "record_summary", index: 0, id: "call_1", code: "truncated" }],
-    },
-  },
-  // Gemini
-  {
-    file: "gemini.thought-then-answer.sse",
-    expected: { value: ANSWER, reasoning: "**Planning** the title and tags." },
-  },
-  {
-    file: "gemini.text-then-tool.sse",
-    expected: { value: ANSWER, commentary: "I'll record the summary now.", calls: [] },
-  },
-  {
-    file: "gemini.several-tools.sse",
-    options: { tools: TWO_TOOLS },
-    expected: { value: undefined, calls: TWO_CALLS },
-  },
-  { file: "gemini.partial-args.sse", expected: { value: ANSWER, calls: [] } },
-  {
-    file: "gemini.partial-args.sse",
-    options: { tools: { record_summary: SUMMARY } },
-    expected: { value: undefined, calls: [{ name: "record_summary", index: 0, value: ANSWER }] },
-  },
-  { file: "gemini.max-tokens.sse", expected: { code: "truncated", reason: "MAX_TOKENS" } },
-  { file: "gemini.safety-after-text.sse", expected: { code: "refusal", reason: "SAFETY" } },
-  { file: "gemini.error-tail-429.sse", expected: { code: "rate_limited", status: 429 } },
-  { file: "gemini.error-tail-500.sse", expected: { code: "provider_error", status: 500 } },
-  { file: "gemini.after-end.sse", expected: { value: ANSWER } },
-  // Ollama
-  {
-    file: "ollama.thinking-then-answer.ndjson",
-    expected: { value: ANSWER, reasoning: "Title first, then tags." },
-  },
-  {
-    file: "ollama.several-tools.ndjson",
-    options: { tools: TWO_TOOLS },
-    expected: { value: undefined, calls: TWO_CALLS },
-  },
-  { file: "ollama.length.ndjson", expected: { code: "truncated", reason: "length" } },
-  { file: "ollama.after-end.ndjson", expected: { value: ANSWER } },
-];
-
-function providerOf(file: string): ProviderId {
-  return file.slice(0, file.indexOf(".")) as ProviderId;
-}
-
-interface Observed extends Expected {
-  pulledAll: boolean;
-}
-
-async function observe(testCase: Case, chunks: Uint8Array[]): Promise<Observed> {
-  const counting = countingSource(chunks);
-  const s = structuredStream({
-    source: counting.source,
-    provider: providerOf(testCase.file),
-    ...(testCase.schema === false ? {} : { schema: SUMMARY }),
-    ...testCase.options,
-  });
-  const calls: Promise<CallOutcome>[] = [];
-  const collecting = (async () => {
-    for await (const call of s.toolCalls()) {
-      calls.push(
-        call.result.then(
-          (value) => ({ name: call.name, index: call.index, ...(call.id ? { id: call.id } : {}), value }),
-          (error: StreamError) => ({
-            name: call.name,
-            index: call.index,
-            ...(call.id ? { id: call.id } : {}),
-            code: error.code,
-          }),
-        ),
-      );
-    }
-  })();
-  let reasoning = "";
-  let commentary = "";
-  s.on("reasoning", (event) => {
-    reasoning += event.delta;
-  });
-  s.on("commentary", (event) => {
-    commentary += event.delta;
-  });
-  const observed: Observed = { pulledAll: false };
-  try {
-    observed.value = await s.result;
-  } catch (thrown) {
-    const error = thrown as StreamError;
-    observed.code = error.code;
-    if (error.reason !== undefined) observed.reason = error.reason;
-    if (error.refusal !== undefined) observed.refusal = error.refusal;
-    if (error.status !== undefined) observed.status = error.status;
-  }
-  await collecting;
-  observed.calls = await Promise.all(calls);
-  if (reasoning) observed.reasoning = reasoning;
-  if (commentary) observed.commentary = commentary;
-  observed.pulledAll = counting.pulled === chunks.length;
-  const stats = s.stats;
-  expect(stats.reasoning ?? "").toBe(reasoning);
-  expect(stats.commentary ?? "").toBe(commentary);
-  return observed;
-}
-
-function check(observed: Observed, expected: Expected): void {
-  const picked: Record<string, unknown> = {};
-  for (const key of Object.keys(expected)) picked[key] = observed[key as keyof Observed];
-  expect(picked).toEqual(expected);
-  if (expected.code === undefined) expect(observed.code).toBeUndefined();
-}
 
 describe.each(
   CASES.map((c, i) => ({
@@ -314,7 +20,7 @@ describe.each(
     label: `${c.file}${c.options ? ` ${JSON.stringify(c.options.answer ?? Object.keys(c.options.tools ?? {}))}` : ""} #${i}`,
   })),
 )("$label", (testCase) => {
-  const bytes = fixtureBytes(`blocks/${testCase.file}`);
+  const bytes = blockBytes(testCase.file);
 
   it("reads the expected outcome whole", async () => {
     check(await observe(testCase, [bytes]), testCase.expected);
@@ -332,5 +38,106 @@ describe.each(
       }),
       { numRuns: RUNS },
     );
+  });
+});
+
+async function* from(chunks: readonly string[]): AsyncGenerator<string> {
+  yield* chunks;
+}
+
+describe("the provider's end signal and keep-alives", () => {
+  /** Yields `chunks`, then never ends (a server that leaves the connection open). */
+  function openEnded(chunks: readonly string[]) {
+    let returned = false;
+    const source: AsyncIterable<string> = {
+      [Symbol.asyncIterator]() {
+        let i = 0;
+        return {
+          next: () =>
+            i < chunks.length
+              ? Promise.resolve({ done: false, value: chunks[i++]! })
+              : new Promise<IteratorResult<string>>(() => {}),
+          async return() {
+            returned = true;
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
+    return {
+      source,
+      get returned() {
+        return returned;
+      },
+    };
+  }
+
+  it("completes a whole answer followed by [DONE] on a connection the server leaves open, and releases it", async () => {
+    const line = (o: object) => `data: ${JSON.stringify(o)}\n\n`;
+    const open = openEnded([
+      line({ choices: [{ index: 0, delta: { content: '{"a":1}' }, finish_reason: "stop" }] }),
+      "data: [DONE]\n\n",
+    ]);
+    const s = structuredStream({ source: open.source, provider: "openai-chat", idleTimeoutMs: 60_000 });
+    expect(await s.result).toEqual({ a: 1 });
+    expect(open.returned).toBe(true);
+  });
+
+  it("does the same for every provider's end signal", async () => {
+    const bodies: Record<string, string> = {
+      anthropic: `event: message_stop\ndata: {"type":"message_stop"}\n\n`,
+      "openai-responses": `data: {"type":"response.completed","response":{}}\n\n`,
+      gemini: `data: {"candidates":[{"content":{"parts":[]},"finishReason":"STOP"}]}\n\n`,
+      ollama: `{"message":{"content":""},"done":true,"done_reason":"stop"}\n`,
+    };
+    const text: Record<string, string> = {
+      anthropic: `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"[1]"}}\n\n`,
+      "openai-responses": `data: {"type":"response.output_text.delta","delta":"[1]"}\n\n`,
+      gemini: `data: {"candidates":[{"content":{"parts":[{"text":"[1]"}]}}]}\n\n`,
+      ollama: `{"message":{"content":"[1]"},"done":false}\n`,
+    };
+    for (const provider of Object.keys(bodies)) {
+      const open = openEnded([text[provider]!, bodies[provider]!]);
+      const s = structuredStream({ source: open.source, provider: provider as never });
+      expect(await s.result).toEqual([1]);
+      expect(open.returned).toBe(true);
+    }
+  });
+
+  it("times out a provider that sends only keep-alive comments", async () => {
+    let sent = 0;
+    const source: AsyncIterable<string> = {
+      [Symbol.asyncIterator]() {
+        return {
+          async next() {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            sent++;
+            return { done: false, value: ": keep-alive\n\n" };
+          },
+          async return() {
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
+    for (const provider of ["openai-chat", "auto"] as const) {
+      const s = structuredStream({ source, provider, idleTimeoutMs: 60 });
+      await expect(s.result).rejects.toMatchObject({ code: "timeout" });
+    }
+    // Comments kept coming the whole time: the time-out is not for lack of bytes.
+    expect(sent).toBeGreaterThan(2);
+  });
+
+  it("reports an event longer than the cap as limit_exceeded, even when it arrives in one chunk", async () => {
+    const huge = `data: {"choices":[{"index":0,"delta":{"content":"${"x".repeat(17 * 1024 * 1024)}"}}]}\n\n`;
+    const s = structuredStream({ source: from([huge]), provider: "openai-chat" });
+    await expect(s.result).rejects.toMatchObject({ code: "limit_exceeded" });
+  });
+
+  it("lenient: ignores text after the JSON and a closing fence", async () => {
+    for (const answer of ['Here you go:\n```json\n{"a": 1}\n```\nHope that helps', '{"a": 1} done.']) {
+      const s = structuredStream({ source: from([answer]), provider: "text", lenient: true });
+      expect(await s.result).toEqual({ a: 1 });
+    }
   });
 });
