@@ -121,7 +121,7 @@ export class Attempt {
     private readonly options: StructuredStreamOptions,
     outer: AbortSignal,
     /** 0 for the first attempt, 1 for the first retry, ... */
-    private readonly index = 0,
+    readonly index = 0,
   ) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
     const onOuterAbort = () => this.abort.abort(outer.reason);
