@@ -1,11 +1,19 @@
 import { type FormEvent, memo, type ReactNode, useEffect, useMemo, useRef, useState } from "react";
 import {
+  type StreamTarget,
   type StructuredStreamStore,
   type UseStructuredStreamResult,
   useField,
   useStructuredStream,
 } from "../../src/react/index.ts";
-import { createDroppableFetch, createStream, type DemoConfig, loadConfig, type StreamInput } from "./api.ts";
+import {
+  cancelStream,
+  createDroppableFetch,
+  createStream,
+  type DemoConfig,
+  loadConfig,
+  type StreamInput,
+} from "./api.ts";
 import { childPointer, expectedPointers, type FieldNode, fieldTree } from "./fields.ts";
 
 type Store = StructuredStreamStore<unknown, StreamInput>;
@@ -111,8 +119,13 @@ function Demo({ config }: { config: DemoConfig }) {
   // The schema of the stream on screen (the form may have moved on to another one).
   const [shown, setShown] = useState(schemaName);
 
+  // The stream on screen, so that Stop can ask the relay to end its model call.
+  const target = useRef<StreamTarget | undefined>(undefined);
   const answer = useStructuredStream<unknown, StreamInput>({
-    start: (input, signal) => createStream(input, signal),
+    start: async (input, signal) => {
+      target.current = await createStream(input, signal);
+      return target.current;
+    },
     fetch: network.fetch,
     reconnect: { baseDelayMs: 400 },
   });
@@ -225,7 +238,11 @@ function Demo({ config }: { config: DemoConfig }) {
               <button
                 type="button"
                 className="button"
-                onClick={() => answer.abort("Stopped from the page.")}
+                onClick={() => {
+                  // Stop the model call on the server (DELETE), not only this page's reading of it.
+                  if (target.current !== undefined) void cancelStream(target.current);
+                  answer.abort("Stopped from the page.");
+                }}
                 disabled={!running}
               >
                 Stop
