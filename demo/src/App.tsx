@@ -1,19 +1,11 @@
 import { type FormEvent, memo, type ReactNode, useEffect, useMemo, useRef, useState } from "react";
 import {
-  type StreamTarget,
   type StructuredStreamStore,
   type UseStructuredStreamResult,
   useField,
   useStructuredStream,
 } from "../../src/react/index.ts";
-import {
-  cancelStream,
-  createDroppableFetch,
-  createStream,
-  type DemoConfig,
-  loadConfig,
-  type StreamInput,
-} from "./api.ts";
+import { createDroppableFetch, createStream, type DemoConfig, loadConfig, type StreamInput } from "./api.ts";
 import { childPointer, expectedPointers, type FieldNode, fieldTree } from "./fields.ts";
 
 type Store = StructuredStreamStore<unknown, StreamInput>;
@@ -119,13 +111,8 @@ function Demo({ config }: { config: DemoConfig }) {
   // The schema of the stream on screen (the form may have moved on to another one).
   const [shown, setShown] = useState(schemaName);
 
-  // The stream on screen, so that Stop can ask the relay to end its model call.
-  const target = useRef<StreamTarget | undefined>(undefined);
   const answer = useStructuredStream<unknown, StreamInput>({
-    start: async (input, signal) => {
-      target.current = await createStream(input, signal);
-      return target.current;
-    },
+    start: (input, signal) => createStream(input, signal),
     fetch: network.fetch,
     reconnect: { baseDelayMs: 400 },
   });
@@ -238,11 +225,8 @@ function Demo({ config }: { config: DemoConfig }) {
               <button
                 type="button"
                 className="button"
-                onClick={() => {
-                  // Stop the model call on the server (DELETE), not only this page's reading of it.
-                  if (target.current !== undefined) void cancelStream(target.current);
-                  answer.abort("Stopped from the page.");
-                }}
+                // Cancels the model call on the server too, not only this page's reading of it.
+                onClick={() => void answer.cancel("Stopped from the page.")}
                 disabled={!running}
               >
                 Stop

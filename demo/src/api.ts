@@ -70,20 +70,6 @@ export async function createStream(input: StreamInput, signal: AbortSignal): Pro
 }
 
 /**
- * Stops a stream on the server: the relay's `DELETE` on its URL, with its token, ends the model
- * call (on whichever server instance runs it). Failures are ignored: the page stops reading anyway.
- */
-export async function cancelStream(target: StreamTarget): Promise<void> {
-  const headers: HeadersInit = target.token === undefined ? {} : { authorization: `Bearer ${target.token}` };
-  try {
-    const response = await fetch(target.url, { method: "DELETE", headers });
-    await response.body?.cancel();
-  } catch {
-    // The server is gone: nothing runs there to stop.
-  }
-}
-
-/**
  * A `fetch` whose open response bodies can be cut on demand, the way a flaky network cuts them:
  * the body errors with a `TypeError` (as a real network failure does) and the connection closes,
  * so the client reconnects and resumes with `Last-Event-ID`.

@@ -11,6 +11,7 @@ export type {
   DeepPartial,
   FieldState,
   Progress,
+  StreamElement,
   StreamEvent,
   StreamEventOf,
   StreamEventType,
