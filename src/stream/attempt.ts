@@ -563,7 +563,9 @@ export class Attempt {
     try {
       this.parser.push(delta);
     } catch (error) {
-      if (!(error instanceof JsonParseError)) throw error;
+      // A limit is not outranked by anything: it stops the reading at once.
+      if (!(error instanceof JsonParseError) || error.code === "max_length" || error.code === "max_depth")
+        throw error;
       // Held: a refusal or truncation reported after this text outranks the parse failure.
       this.parseError = error;
       return;
