@@ -252,6 +252,20 @@ export class Attempt {
 
   /** Reads the answer to the provider's end signal; returns the parsed (unvalidated) value. */
   async run(provider: ProviderId | "auto"): Promise<unknown> {
+    try {
+      return await this.read(provider);
+    } catch (thrown) {
+      // This attempt's open tool calls end with it (a retry's calls are new streams).
+      const error =
+        thrown instanceof StreamError
+          ? thrown
+          : new StreamError("connection_lost", "The attempt that made this call failed.", { cause: thrown });
+      this.core.toolCallHub.fail(this.index, error);
+      throw thrown;
+    }
+  }
+
+  private async read(provider: ProviderId | "auto"): Promise<unknown> {
     const signal = this.abort.signal;
     let reader: ChunkReader | undefined;
     let finished = false;
