@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../src/cli/index.ts";
 import { renderTerminal } from "../src/cli/render-terminal.ts";
 import { applyEvent, createViewState } from "../src/cli/view-state.ts";
 import { subscribe } from "../src/client/index.ts";
@@ -228,5 +229,42 @@ describe("the CLI's live view", () => {
     expect(renderTerminal(view, { width: 100 }).join("\n")).toMatch(
       /the retry's answer replaced the earlier one/,
     );
+  });
+
+  it("run --simulator --fault drop-once --diverge: the NDJSON records a rewind before the retry's answer", async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = {
+      stdin: Object.assign((async function* () {})(), { isTTY: false }),
+      stdout: { write: (text: string) => out.push(text) },
+      stderr: { write: (text: string) => err.push(text), isTTY: false, columns: 80, rows: 24 },
+      env: {},
+      cwd: process.cwd(),
+    };
+    const argv = [
+      "run",
+      "--simulator",
+      "--schema",
+      "examples/article-summary.schema.json",
+      "--prompt",
+      "Lemons",
+    ];
+    const code = await runCli(
+      [...argv, "--fault", "drop-once", "--diverge", "--pace", "fast", "--json"],
+      io as never,
+    );
+    expect(code).toBe(0);
+    const records = err
+      .join("")
+      .trimEnd()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { type: string; retracted?: string[] });
+    const types = records.map((r) => r.type);
+    const rewindAt = types.indexOf("rewind");
+    expect(rewindAt).toBeGreaterThan(types.indexOf("retry"));
+    expect(records[rewindAt]?.retracted?.length).toBeGreaterThan(0);
+    expect(types.at(-1)).toBe("complete");
+    expect(JSON.parse(out.join(""))).toEqual(expect.any(Object));
   });
 });
