@@ -10,10 +10,11 @@
 import os from "node:os";
 import { type BenchContext, type BenchSuite, collectGarbage } from "./harness.ts";
 import { jsonSuite } from "./json.ts";
+import { providersSuite } from "./providers.ts";
 import { relaySuite } from "./relay.ts";
 import { schemaSuite } from "./schema.ts";
 
-const suites: BenchSuite[] = [jsonSuite, schemaSuite, relaySuite];
+const suites: BenchSuite[] = [jsonSuite, schemaSuite, relaySuite, providersSuite];
 
 const args = process.argv.slice(2);
 const filters = args.filter((arg) => !arg.startsWith("--"));

@@ -225,7 +225,8 @@ function Demo({ config }: { config: DemoConfig }) {
               <button
                 type="button"
                 className="button"
-                onClick={() => answer.abort("Stopped from the page.")}
+                // Cancels the model call on the server too, not only this page's reading of it.
+                onClick={() => void answer.cancel("Stopped from the page.")}
                 disabled={!running}
               >
                 Stop

@@ -51,6 +51,11 @@ export interface ViewState {
   maxRetries?: number;
   stats?: StreamStats;
   error?: ViewError;
+  /**
+   * The end of the model's reasoning while it streams (its last line, at most 200 characters),
+   * shown as one dim line; cleared when the answer starts.
+   */
+  reasoning?: string;
   /** `Date.now()` when the stream started, and now: the elapsed time and the spinner. */
   startedAt: number;
   now: number;
@@ -150,7 +155,14 @@ export function applyEvent(state: ViewState, event: StreamEvent, now: number): V
       // "aborted" is final: the error status that follows it says nothing more.
       return state.status === "aborted" ? { ...state, now } : { ...state, status: event.status, now };
     case "partial":
-      return { ...state, value: event.value, progress: event.progress, now };
+      return { ...state, value: event.value, progress: event.progress, reasoning: undefined, now };
+    case "reasoning": {
+      const text = `${state.reasoning ?? ""}${event.delta}`;
+      const line = text.slice(text.lastIndexOf("\n") + 1).slice(-200);
+      return { ...state, reasoning: line, now };
+    }
+    case "commentary":
+      return { ...state, now };
     case "field-state": {
       const states = new Map(state.states);
       states.set(event.pointer, event.state);

@@ -125,6 +125,18 @@ export interface StructuredStreamStore<T = unknown, I = void> {
   start(input?: I): void;
   /** Stops reading the current stream: status `error`, code `aborted`. */
   abort(reason?: unknown): void;
+  /**
+   * Stops the current stream on the server too: the relay cancels it and its model call (see
+   * `Subscription.cancel`), and the view shows status `error` with code `aborted` like
+   * {@link StructuredStreamStore.abort}. Resolves to `true` when the relay accepted, `false` when it
+   * refused, could not be reached, or no stream was running (reading stops all the same).
+   *
+   * @example
+   * ```tsx
+   * <button onClick={() => void answer.cancel("Stopped from the page.")}>Stop</button>
+   * ```
+   */
+  cancel(reason?: unknown): Promise<boolean>;
   /** Starts again with the last `start`'s input. */
   retry(): void;
   /** Replaces the options (`throttle` included); takes effect from the next `start`. */
@@ -368,6 +380,15 @@ export function createStructuredStreamStore<T = unknown, I = void>(
       localStatus = "error";
       localError = toError(reason ?? "The stream was aborted.", "aborted");
       changed(true);
+    },
+    cancel(reason?: unknown) {
+      const subscription = current;
+      if (subscription === undefined) {
+        // Not created yet: nothing on the server to cancel.
+        store.abort(reason);
+        return Promise.resolve(false);
+      }
+      return subscription.cancel(reason).finally(() => changed(true));
     },
     retry() {
       store.start(lastInput);

@@ -11,10 +11,12 @@ import {
 } from "../schema/index.ts";
 import { Attempt } from "./attempt.ts";
 import { backoffDelay, type RetryOptions, sleep } from "./backoff.ts";
+import type { AnswerChannel } from "./channels.ts";
 import { EventQueue } from "./event-queue.ts";
 import { checkOptions } from "./options.ts";
 import { jsonEqual, reportConsumerError } from "./report.ts";
 import { isWithin, STATE_RANK, type Standing, standing } from "./rewind.ts";
+import { ToolCallHub, type ToolCallOf, type ToolCallStream, type ToolSchemas } from "./tool-calls.ts";
 import type {
   DeepPartial,
   FieldState,
@@ -111,6 +113,18 @@ export interface StructuredStreamOptions<S extends SchemaInput | undefined = Sch
   timeoutMs?: number;
   /** Aborts the stream (`aborted`) in any status. Its listener is removed when the stream ends. */
   signal?: AbortSignal;
+  /**
+   * Which part of the response is the answer, for a `source` (a `request` decides it itself):
+   * `"auto"` takes the text when it is JSON, or the tool call when the response carries one and
+   * its text is prose (commentary); `{ tool: "name" }` that tool's arguments; `"text"` the text.
+   * @defaultValue "auto"
+   */
+  answer?: AnswerChannel;
+  /**
+   * Client tools whose calls to stream, by name, with the schema of their arguments: each call
+   * is a typed stream from `s.toolCalls()`. A declared tool's call is never taken for the answer.
+   */
+  tools?: ToolSchemas;
   /** Limits of the JSON parser. */
   maxDepth?: number;
   /** Most answer text accepted, in UTF-16 code units. @defaultValue 64 Mi */
@@ -138,7 +152,9 @@ function toPath(path: string | readonly PathSegment[]): PathSegment[] {
  * A structured answer streaming in: an async iterable and a `ReadableStream` of
  * {@link StreamEvent}s, with the latest state readable synchronously.
  */
-export class StructuredStream<T = unknown, P = DeepPartial<T>> extends ReadableStream<StreamEvent<T, P>> {
+export class StructuredStream<T = unknown, P = DeepPartial<T>, C = ToolCallStream> extends ReadableStream<
+  StreamEvent<T, P>
+> {
   /** The validated final value; rejects with {@link StreamError}. */
   readonly result: Promise<T>;
 
@@ -233,6 +249,22 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>> extends ReadableS
     return this.core.elements(toPath(path)) as AsyncIterableIterator<StreamElement<E>>;
   }
 
+  /**
+   * One typed stream per client tool call the model makes (see `tools`), in the order they
+   * start, each with its `name`, `id` and `index`. A call's `result` resolves only after its
+   * block ended and the provider's end signal arrived; a truncated or refused response fails
+   * every open call. The iterator ends when this stream ends.
+   *
+   * @example
+   * ```ts
+   * const s = structuredStream({ source, tools: { search: SearchArgs } });
+   * for await (const call of s.toolCalls()) if (call.name === "search") run(await call.result);
+   * ```
+   */
+  toolCalls(): AsyncIterableIterator<C> {
+    return this.core.toolCallHub.subscribe() as AsyncIterableIterator<C>;
+  }
+
   /** Ends the stream now with `aborted`, closing the HTTP body and every timer. */
   abort(reason?: unknown): void {
     this.core.abort(reason);
@@ -289,10 +321,15 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>> extends ReadableS
  * ```
  * @throws a `StructreamError` with code `invalid_option` (synchronously) when an option is not usable.
  */
-export function structuredStream<S extends SchemaInput | undefined = undefined>(
-  options: StructuredStreamOptions<S>,
-): StructuredStream<StreamValue<S>, StreamPartial<S>> {
-  return new StructuredStream<StreamValue<S>, StreamPartial<S>>(options as StructuredStreamOptions);
+export function structuredStream<
+  S extends SchemaInput | undefined = undefined,
+  Tools extends ToolSchemas = Record<never, never>,
+>(
+  options: StructuredStreamOptions<S> & { tools?: Tools },
+): StructuredStream<StreamValue<S>, StreamPartial<S>, ToolCallOf<Tools>> {
+  return new StructuredStream<StreamValue<S>, StreamPartial<S>, ToolCallOf<Tools>>(
+    options as StructuredStreamOptions,
+  );
 }
 
 class StreamCore<T> {
@@ -350,6 +387,11 @@ class StreamCore<T> {
     // `s.error`, `s.status`, the `error` event and `result` for whoever looks.
     result.catch(() => {});
     this.result = result;
+    this.toolCallHub = new ToolCallHub((o) => new StructuredStream(o), options.tools, {
+      validate: options.validate,
+      maxDepth: options.maxDepth,
+      maxLength: options.maxLength,
+    });
     this.compiled =
       options.schema === undefined
         ? undefined
@@ -396,6 +438,8 @@ class StreamCore<T> {
     if (this.firstByteMs !== undefined) stats.timeToFirstByteMs = Math.round(this.firstByteMs);
     if (this.firstFieldMs !== undefined) stats.timeToFirstFieldMs = Math.round(this.firstFieldMs);
     if (this.totals.usage !== undefined) stats.usage = { ...this.totals.usage };
+    if (this.attempt?.reasoning) stats.reasoning = this.attempt.reasoning;
+    if (this.attempt?.commentary) stats.commentary = this.attempt.commentary;
     return stats;
   }
 
@@ -507,6 +551,15 @@ class StreamCore<T> {
         }
       }
     }
+  }
+
+  /** The client tool calls of every attempt (`toolCalls()`). */
+  readonly toolCallHub: ToolCallHub;
+
+  /** Called by an attempt with a piece of its reasoning or commentary. */
+  showChannel(attempt: Attempt, type: "reasoning" | "commentary", delta: string): void {
+    if (attempt !== this.attempt) return;
+    this.emit({ type, delta });
   }
 
   private setStatus(status: StreamStatus): void {
@@ -833,6 +886,7 @@ class StreamCore<T> {
       sub.queue.close();
     }
     this.elementSubs.clear();
+    this.toolCallHub.close();
     this.closeQueues();
     this.resolveResult(value);
   }
@@ -845,6 +899,7 @@ class StreamCore<T> {
     this.emit({ type: "error", error });
     for (const sub of this.elementSubs) sub.queue.fail(error);
     this.elementSubs.clear();
+    this.toolCallHub.close(error);
     this.closeQueues(error);
     this.rejectResult(error);
   }

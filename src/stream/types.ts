@@ -36,6 +36,10 @@ export interface StreamStats {
   retries: number;
   /** Token usage, when the provider reports it. */
   usage?: TokenUsage;
+  /** The model's reasoning text (of the attempt shown), when it sent any. */
+  reasoning?: string;
+  /** Text the model wrote beside the answer (of the attempt shown), when it wrote any. */
+  commentary?: string;
 }
 
 /** Everything a structured stream tells, as a discriminated union on `type`. */
@@ -51,6 +55,10 @@ export type StreamEvent<T = unknown, P = DeepPartial<T>> =
    * a retracted field is reported again when it completes anew.
    */
   | { type: "rewind"; retracted: string[]; attempt: number }
+  /** A piece of the model's reasoning (thinking, reasoning summaries, thoughts): never the answer. */
+  | { type: "reasoning"; delta: string }
+  /** A piece of text the model wrote beside the answer (a preamble before a tool call). */
+  | { type: "commentary"; delta: string }
   | { type: "complete"; value: T; stats: StreamStats }
   | { type: "error"; error: StreamError };
 
