@@ -75,6 +75,7 @@ export {
   type FieldState,
   type Progress,
   type RetryOptions,
+  type StreamChange,
   type StreamEvent,
   type StreamEventOf,
   type StreamEventType,

@@ -123,14 +123,19 @@ export class Attempt {
   }
 
   private onParserEvent(event: ParserEvent) {
+    if (event.type === "add" || event.type === "append") {
+      this.core.showChange(this, event);
+      return undefined;
+    }
     const hold = this.tracker?.onParserEvent(event);
     if (this.tracker === undefined) {
-      // Without a schema every value is a field.
+      // Without a schema every value is a field. (The parser's path is live: copied to keep.)
       const state: FieldState = event.type === "start" ? "streaming" : "complete";
       this.states.set(JSON.stringify(event.path), state);
       if (event.path.length > 0) {
-        this.core.showFieldState(this, event.path, state);
-        if (event.type === "end") this.core.showField(this, event.path, event.value);
+        const path = event.path.slice();
+        this.core.showFieldState(this, path, state);
+        if (event.type === "end") this.core.showField(this, path, event.value);
       }
     }
     if (
@@ -404,7 +409,7 @@ export class Attempt {
           break;
       }
     }
-    if (changed) this.core.showPartial(this, this.parser.value, this.progress);
+    if (changed) this.core.showPartial(this, this.progress);
   }
 
   private pushText(delta: string): void {
@@ -459,7 +464,7 @@ export class Attempt {
         });
       }
     }
-    this.core.showPartial(this, this.parser.value, this.progress);
+    this.core.showPartial(this, this.progress);
     return this.restore ? this.restore(value) : value;
   }
 

@@ -10,6 +10,7 @@ export type {
   DeepPartial,
   FieldState,
   Progress,
+  StreamChange,
   StreamEvent,
   StreamEventOf,
   StreamEventType,

@@ -1,5 +1,12 @@
 import { isStructreamError, StreamError, type StreamErrorCode } from "../errors/index.ts";
-import { fromPointer, JsonParseError, type PathSegment, toPointer, valueAt } from "../json/index.ts";
+import {
+  fromPointer,
+  JsonParseError,
+  type ParserEvent,
+  type PathSegment,
+  toPointer,
+  valueAt,
+} from "../json/index.ts";
 import type { ProviderId, ProviderRequest } from "../providers/index.ts";
 import {
   type CompiledSchema,
@@ -9,13 +16,14 @@ import {
   type JsonSchemaObject,
   type SchemaInput,
 } from "../schema/index.ts";
+import { EventQueue } from "../shared/index.ts";
 import { Attempt } from "./attempt.ts";
 import { backoffDelay, type RetryOptions, sleep } from "./backoff.ts";
-import { EventQueue } from "./event-queue.ts";
 import type {
   DeepPartial,
   FieldState,
   Progress,
+  StreamChange,
   StreamEvent,
   StreamEventOf,
   StreamEventType,
@@ -113,6 +121,51 @@ function toPath(path: string | readonly PathSegment[]): PathSegment[] {
   return typeof path === "string" ? fromPointer(path) : [...path];
 }
 
+type PartialEvent = Extract<StreamEvent<unknown>, { type: "partial" }>;
+
+/** Partial events a queue merged, with the event whose value they give (the latest merged in). */
+const mergedPartials = new WeakMap<object, { latest: PartialEvent }>();
+
+/**
+ * The merge rule of an event queue: a partial replaces the unread partial before it, carrying the
+ * changes of both (so a consumer of `changes` misses none), with consecutive appends to one string
+ * joined into one. The merged event is the queue's own: its `changes` grow in place.
+ */
+function mergePartials<E extends StreamEvent<unknown>>(last: E, next: E): E | undefined {
+  if (last.type !== "partial" || next.type !== "partial") return undefined;
+  const incoming = next as PartialEvent;
+  const before = (last as PartialEvent).changes;
+  if (before === undefined || incoming.changes === undefined) return next;
+  let merged = last as PartialEvent;
+  let state = mergedPartials.get(merged);
+  if (state === undefined) {
+    const source = { latest: incoming };
+    state = source;
+    merged = {
+      type: "partial",
+      get value() {
+        return source.latest.value;
+      },
+      progress: incoming.progress,
+      changes: before.slice(),
+    };
+    mergedPartials.set(merged, state);
+  }
+  state.latest = incoming;
+  merged.progress = incoming.progress;
+  const changes = merged.changes as StreamChange[];
+  for (const change of incoming.changes) {
+    const tail = changes[changes.length - 1];
+    if (change[0] === ">" && tail !== undefined && tail[0] === ">" && tail[1] === change[1]) {
+      changes[changes.length - 1] = [">", tail[1], tail[2] + change[2]];
+    } else changes.push(change);
+  }
+  return merged as E;
+}
+
+/** Not read yet (a partial event's value is made when first read). */
+const UNREAD: unique symbol = Symbol("unread");
+
 /**
  * A structured answer streaming in: an async iterable and a `ReadableStream` of
  * {@link StreamEvent}s, with the latest state readable synchronously.
@@ -123,16 +176,15 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>> extends ReadableS
 
   // biome-ignore lint/suspicious/noExplicitAny: the core is shared by every typing of the stream (keeps StructuredStream<T> assignable to StructuredStream).
   private readonly core: StreamCore<any>;
-  private readonly events: EventQueue<StreamEvent<T, P>>;
+  private readonly eventQueue: EventQueue<StreamEvent<T, P>>;
 
   constructor(options: StructuredStreamOptions) {
-    const queue = new EventQueue<StreamEvent<T, P>>(
-      (last, next) => last.type === "partial" && next.type === "partial",
-    );
+    const queue = new EventQueue<StreamEvent<T, P>>(mergePartials);
     let core!: StreamCore<T>;
     super(
       {
         async pull(controller) {
+          core.attach(false);
           const next = await queue.next();
           if (next.done) controller.close();
           else controller.enqueue(next.value);
@@ -145,7 +197,7 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>> extends ReadableS
       { highWaterMark: 0 },
     );
     core = new StreamCore<T>(options, queue as unknown as EventQueue<StreamEvent<T>>);
-    this.events = queue;
+    this.eventQueue = queue;
     this.core = core;
     this.result = core.result;
   }
@@ -217,11 +269,44 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>> extends ReadableS
     this.core.abort(reason);
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: the overloads of ReadableStream.getReader.
+  override getReader(options?: any): any {
+    const reader = super.getReader(options);
+    this.core.attach(false);
+    return reader;
+  }
+
+  /**
+   * The events, as `for await (const event of s)` gives them. With `changes: true` each `partial`
+   * event also carries `changes`: what changed since the partial before it, as patch operations
+   * (`["+", pointer, value]` add, `[">", pointer, text]` append, `["=", pointer, value]` set),
+   * taken from the parser as it reads rather than from a diff of snapshots. Applied in order to an
+   * empty document they rebuild every `value` (see the relay, which sends them as its patches).
+   *
+   * A consumer exists from this call on: events before it are not kept for it (nothing is kept
+   * for a consumer that does not exist). A late one starts with the current `status`, the latest
+   * `partial` (its changes setting the whole value) and, if the stream ended, its last event.
+   *
+   * @example
+   * ```ts
+   * for await (const event of s.events({ changes: true }))
+   *   if (event.type === "partial") send(event.changes);
+   * ```
+   */
+  events(options: { changes?: boolean } = {}): AsyncIterableIterator<StreamEvent<T, P>> {
+    return this.iterate(options.changes === true);
+  }
+
   override [Symbol.asyncIterator](): AsyncIterableIterator<StreamEvent<T, P>> {
+    return this.iterate(false);
+  }
+
+  private iterate(changes: boolean): AsyncIterableIterator<StreamEvent<T, P>> {
     // The lock keeps this reader the only one; events are then taken from the queue directly,
     // which spares the three promises per event of a ReadableStream read.
-    const reader = this.getReader();
-    const queue = this.events;
+    const reader = super.getReader();
+    this.core.attach(changes);
+    const queue = this.eventQueue;
     let released = false;
     const release = () => {
       if (released) return;
@@ -281,7 +366,24 @@ class StreamCore<T> {
   private resolveResult!: (value: T) => void;
   private rejectResult!: (error: unknown) => void;
   private readonly listeners = new Map<StreamEventType, Set<Listener<T, StreamEventType>>>();
-  private readonly extraQueues = new Set<EventQueue<StreamEvent<T>>>();
+  /** Queues of `partials()` iterators: partial events only, at most one buffered each. */
+  private readonly partialQueues = new Set<EventQueue<StreamEvent<T>>>();
+  /** The event iterator exists (events go to `queue` only from then on). */
+  private attached = false;
+  /** Its partial events carry `changes`. */
+  private changesWanted = false;
+  /** Visible changes since the last partial event, as patch operations (when wanted). */
+  private pendingChanges: StreamChange[] = [];
+  /** Something visible changed since the last partial event. */
+  private dirty = false;
+  /** The attempt whose parser's value is shown (a retry takes over once it caught up). */
+  private shownAttempt: Attempt | undefined;
+  /** The attempt shown before the current one started: what a retry must not report twice. */
+  private previous: Attempt | undefined;
+  /** The value shown after a failure, when it is not the parser's (see `fail`). */
+  private frozen: { value: unknown } | undefined;
+  /** The last event, once the stream ended (for an iterator that attaches afterwards). */
+  private lastEvent: StreamEvent<T> | undefined;
   private readonly watchers = new Set<{ path: PathSegment[]; last: unknown; fn: (value: unknown) => void }>();
   private readonly elementSubs = new Set<{
     path: PathSegment[];
@@ -295,10 +397,7 @@ class StreamCore<T> {
   private readonly started = performance.now();
   private endedAt: number | undefined;
   private attempt: Attempt | undefined;
-  private visible: unknown;
   private shownProgress: Progress = { completed: 0, total: 0, percent: 0, pending: [] };
-  private readonly emittedFields = new Map<string, string>();
-  private readonly shownStates = new Map<string, number>();
   private resultObserved = false;
   private consumerCount = 0;
   /** Text length of the best attempt so far: a retry's snapshots take over once they reach it. */
@@ -346,8 +445,33 @@ class StreamCore<T> {
     });
   }
 
+  /** The visible value, made from the shown attempt's parser when read (snapshots are lazy). */
   get value(): unknown {
-    return this.visible;
+    if (this.status === "complete") return this.finalValue;
+    if (this.frozen !== undefined) return this.frozen.value;
+    return this.shownAttempt?.latest;
+  }
+
+  /**
+   * The event iterator starts consuming. Events are kept for it only from now on; one that comes
+   * late is told where the stream is: its status, its latest value, and how it ended.
+   */
+  attach(changes: boolean): void {
+    if (changes) this.changesWanted = true;
+    if (this.attached) return;
+    this.attached = true;
+    if (this.status === "idle") return;
+    const queue = this.queue;
+    queue.push({ type: "status", status: this.status === "complete" ? "validating" : this.status });
+    if (this.value !== undefined) {
+      const value = this.value;
+      queue.push(this.partialEvent(this.changesWanted ? [["=", "", value]] : undefined, value));
+    }
+    if (this.status === "complete") queue.push({ type: "status", status: "complete" });
+    if (this.lastEvent !== undefined) {
+      queue.push(this.lastEvent);
+      queue.close();
+    }
   }
 
   get progress(): Progress {
@@ -379,8 +503,8 @@ class StreamCore<T> {
     if (this.status === "complete") return "complete";
     const current = this.attempt?.stateOf(path) ?? "pending";
     // While a retry catches up, what was already shown stays (states never step back).
-    const shown = this.shownStates.get(toPointer(path)) ?? 0;
-    return shown > STATE_RANK[current] ? (shown === 2 ? "complete" : "streaming") : current;
+    const before = this.previous?.stateOf(path);
+    return before !== undefined && STATE_RANK[before] > STATE_RANK[current] ? before : current;
   }
 
   on(type: StreamEventType, listener: Listener<T, StreamEventType>): () => void {
@@ -391,30 +515,36 @@ class StreamCore<T> {
   }
 
   watch(path: PathSegment[], fn: (value: unknown) => void): () => void {
-    const watcher = { path, last: valueAt(this.visible, path), fn };
+    const watcher = { path, last: valueAt(this.value, path), fn };
     this.watchers.add(watcher);
     return () => this.watchers.delete(watcher);
   }
 
   partials(): AsyncIterableIterator<unknown> {
-    const queue = new EventQueue<StreamEvent<T>>((a, b) => a.type === "partial" && b.type === "partial");
-    if (this.visible !== undefined)
-      queue.push({ type: "partial", value: this.visible as DeepPartial<T>, progress: this.shownProgress });
+    // Only partial events reach this queue, and each replaces the unread one: it holds one at most.
+    const queue = new EventQueue<StreamEvent<T>>((_, next) => next);
+    if (this.value !== undefined) queue.push(this.partialEvent(undefined));
     if (TERMINAL.has(this.status)) queue.close();
-    else this.extraQueues.add(queue);
+    else this.partialQueues.add(queue);
     this.consumerCount++;
     const core = this;
+    let last: unknown = UNREAD;
     const iterator: AsyncIterableIterator<unknown> = {
       async next() {
         for (;;) {
           const item = await queue.next();
           if (item.done) return { done: true, value: undefined };
-          if (item.value.type === "partial") return { done: false, value: item.value.value };
+          if (item.value.type !== "partial") continue;
+          // The snapshot is made now, as the consumer pulls it: the latest, never one in between.
+          const value = item.value.value;
+          if (value === last) continue;
+          last = value;
+          return { done: false, value };
         }
       },
       async return() {
         queue.cancel();
-        core.extraQueues.delete(queue);
+        core.partialQueues.delete(queue);
         return { done: true, value: undefined };
       },
       [Symbol.asyncIterator]() {
@@ -428,7 +558,7 @@ class StreamCore<T> {
     const queue = new EventQueue<unknown>();
     const sub = { path, pointer: toPointer(path), next: 0, queue };
     // Elements that completed before this call.
-    const current = valueAt(this.status === "complete" ? this.finalValue : this.visible, path);
+    const current = valueAt(this.value, path);
     if (Array.isArray(current)) {
       for (let i = 0; i < current.length; i++) {
         if (this.status !== "complete" && this.stateOf([...path, i]) !== "complete") break;
@@ -472,8 +602,9 @@ class StreamCore<T> {
   // ---- emitting ----------------------------------------------------------------------------
 
   private emit(event: StreamEvent<T>): void {
-    this.queue.push(event);
-    for (const q of this.extraQueues) q.push(event);
+    // No work and no memory for a consumer that does not exist.
+    if (this.attached) this.queue.push(event);
+    if (event.type === "partial") for (const q of this.partialQueues) q.push(event);
     const set = this.listeners.get(event.type);
     if (set !== undefined) {
       for (const listener of [...set]) {
@@ -495,11 +626,59 @@ class StreamCore<T> {
     this.emit({ type: "status", status });
   }
 
-  /** Called by an attempt after each chunk whose snapshot changed. */
-  showPartial(attempt: Attempt, value: unknown, progress: Progress): void {
+  /** A partial event whose value is the snapshot made when it is first read. */
+  private partialEvent(changes: StreamChange[] | undefined, known: unknown = UNREAD): StreamEvent<T> {
+    const core = this;
+    let value = known;
+    const event: PartialEvent = {
+      type: "partial",
+      get value() {
+        if (value === UNREAD) value = core.value;
+        return value;
+      },
+      progress: this.shownProgress,
+    };
+    if (changes !== undefined) event.changes = changes;
+    return event as StreamEvent<T>;
+  }
+
+  /** A visible change the parser of `attempt` reported (its value's snapshot is left unmade). */
+  showChange(attempt: Attempt, event: Extract<ParserEvent, { type: "add" | "append" }>): void {
+    if (attempt !== this.shownAttempt) return;
+    this.dirty = true;
+    if (!this.changesWanted) return;
+    const pointer = toPointer(event.path);
+    if (event.type === "append") {
+      const changes = this.pendingChanges;
+      const tail = changes[changes.length - 1];
+      // One chunk may bring several pieces of one string (escapes split it): one operation.
+      if (tail !== undefined && tail[0] === ">" && tail[1] === pointer) {
+        changes[changes.length - 1] = [">", pointer, tail[2] + event.text];
+      } else changes.push([">", pointer, event.text]);
+    } else
+      this.pendingChanges.push(
+        event.path.length === 0 ? ["=", "", event.value] : ["+", pointer, event.value],
+      );
+  }
+
+  /** Called by an attempt after each chunk it read (and when it concludes). */
+  showPartial(attempt: Attempt, progress: Progress): void {
     if (attempt !== this.attempt) return;
-    if (attempt.textLength < this.catchUpLength) return;
-    this.catchUpLength = 0;
+    if (attempt !== this.shownAttempt) {
+      if (attempt.textLength < this.catchUpLength) return;
+      // The retry caught up with what was shown: its value is shown from now on, whole.
+      this.catchUpLength = 0;
+      this.shownAttempt = attempt;
+      this.dirty = true;
+      this.pendingChanges = [];
+      const value = attempt.latest;
+      if (this.changesWanted && value !== undefined) this.pendingChanges.push(["=", "", value]);
+    }
+    this.flushPartial(progress);
+  }
+
+  /** Emits the pending changes as one partial event, with the progress so far. */
+  private flushPartial(progress: Progress): void {
     // Progress never goes backwards, and 100 is kept for `complete`. It is kept current even when
     // the value did not change (a chunk that only closes a string completes a field): `s.progress`.
     const last = this.shownProgress;
@@ -507,37 +686,48 @@ class StreamCore<T> {
       const percent = Math.min(99, Math.max(last.percent, progress.percent));
       this.shownProgress = { ...progress, percent: progress.total === 0 ? last.percent : percent };
     }
-    if (value === this.visible) return;
-    this.visible = value;
-    this.emit({ type: "partial", value: value as DeepPartial<T>, progress: this.shownProgress });
-    for (const w of this.watchers) {
-      const now = valueAt(value, w.path);
-      if (now !== w.last) {
-        w.last = now;
-        w.fn(now);
+    if (!this.dirty) return;
+    this.dirty = false;
+    let changes: StreamChange[] | undefined;
+    if (this.changesWanted) {
+      changes = this.pendingChanges;
+      this.pendingChanges = [];
+    }
+    this.emit(this.partialEvent(changes));
+    if (this.watchers.size > 0) {
+      const value = this.value;
+      for (const w of this.watchers) {
+        const now = valueAt(value, w.path);
+        if (now !== w.last) {
+          w.last = now;
+          w.fn(now);
+        }
       }
     }
   }
 
+  /** True when a retry reports again what the attempt shown before it already reported. */
+  private reported(path: PathSegment[], rank: number, value?: unknown): boolean {
+    const previous = this.previous;
+    if (previous === undefined) return false;
+    const before = STATE_RANK[previous.stateOf(path)];
+    if (before < rank) return false;
+    return rank < 2 || value === undefined || sameJson(valueAt(previous.latest, path), value);
+  }
+
   showField(attempt: Attempt, path: PathSegment[], value: unknown): void {
     if (attempt !== this.attempt) return;
-    const pointer = toPointer(path);
-    const serialized = JSON.stringify(value);
     // A retry re-reads fields the failed attempt already reported: report each once.
-    if (this.emittedFields.get(pointer) === serialized) return;
-    this.emittedFields.set(pointer, serialized);
+    if (this.reported(path, 2, value)) return;
     this.firstFieldMs ??= performance.now() - this.started;
-    this.emit({ type: "field", path, pointer, value });
+    this.emit({ type: "field", path, pointer: toPointer(path), value });
   }
 
   showFieldState(attempt: Attempt, path: PathSegment[], state: FieldState): void {
     if (attempt !== this.attempt) return;
-    const pointer = toPointer(path);
     // A retry walks the same fields again: report each state once, and never step back.
-    const rank = STATE_RANK[state];
-    if ((this.shownStates.get(pointer) ?? 0) >= rank) return;
-    this.shownStates.set(pointer, rank);
-    this.emit({ type: "field-state", path, pointer, state });
+    if (this.reported(path, STATE_RANK[state])) return;
+    this.emit({ type: "field-state", path, pointer: toPointer(path), state });
   }
 
   showElement(attempt: Attempt, arrayPath: PathSegment[], index: number, value: unknown): void {
@@ -601,6 +791,9 @@ class StreamCore<T> {
         const attempt = new Attempt(this, this.compiled, options, this.controller.signal);
         if (this.attempt !== undefined)
           this.catchUpLength = Math.max(this.catchUpLength, this.attempt.textLength);
+        if (this.shownAttempt !== undefined) this.previous = this.shownAttempt;
+        // Nothing to catch up with: the new attempt is shown from its first character.
+        if (this.catchUpLength === 0) this.shownAttempt = attempt;
         this.attempt = attempt;
         try {
           this.setStatus(options.request !== undefined ? "connecting" : "streaming");
@@ -654,7 +847,7 @@ class StreamCore<T> {
       // The failing attempt may have read past the last snapshot shown (the error came mid-chunk).
       const caughtUp =
         attempt !== undefined && attempt === this.attempt && attempt.textLength >= this.catchUpLength;
-      error.partial = caughtUp ? (attempt.latest ?? this.visible) : this.visible;
+      error.partial = caughtUp ? (attempt.latest ?? this.value) : this.value;
     }
     if (error.text === "" && attempt !== undefined) error.text = attempt.text;
     return error;
@@ -663,12 +856,18 @@ class StreamCore<T> {
   private complete(value: T): void {
     this.endedAt = performance.now();
     this.finalValue = value;
-    this.visible = value;
     const total = Math.max(this.shownProgress.total, this.attempt?.progress.total ?? 0);
     this.shownProgress = { completed: total, total, percent: 100, pending: [] };
-    this.emit({ type: "partial", value: value as DeepPartial<T>, progress: this.shownProgress });
+    let changes: StreamChange[] | undefined;
+    if (this.changesWanted) {
+      changes = this.pendingChanges;
+      this.pendingChanges = [];
+    }
+    this.dirty = false;
+    this.emit(this.partialEvent(changes, value));
     this.setStatus("complete");
-    this.emit({ type: "complete", value, stats: this.snapshotStats() });
+    this.lastEvent = { type: "complete", value, stats: this.snapshotStats() };
+    this.emit(this.lastEvent);
     for (const sub of this.elementSubs) {
       const array = valueAt(value, sub.path);
       if (Array.isArray(array)) for (let i = sub.next; i < array.length; i++) sub.queue.push(array[i]);
@@ -683,23 +882,33 @@ class StreamCore<T> {
     if (TERMINAL.has(this.status)) return;
     this.endedAt = performance.now();
     this.error = error;
+    if (this.dirty && error.code === "schema_mismatch") {
+      // The chunk that failed was never shown: its values that broke the schema never show (a
+      // snapshot of the rest is made once, here, rather than one per chunk in case of failure).
+      let value = this.value;
+      for (const issue of error.issues ?? []) value = withoutPath(value, issue.path);
+      this.frozen = { value };
+    }
+    this.dirty = false;
     this.setStatus("error");
-    this.emit({ type: "error", error });
+    this.lastEvent = { type: "error", error };
+    this.emit(this.lastEvent);
     for (const sub of this.elementSubs) sub.queue.fail(error);
     this.elementSubs.clear();
     this.closeQueues();
     this.rejectResult(error);
     const listened = (this.listeners.get("error")?.size ?? 0) > 0;
-    if (!listened && !this.resultObserved && !this.queue.hasConsumer && this.consumerCount === 0) {
+    if (!listened && !this.resultObserved && !this.attached && this.consumerCount === 0) {
       // Nobody could have seen this error: raise it rather than lose it.
       void Promise.reject(error);
     }
   }
 
   private closeQueues(): void {
-    this.queue.close();
-    for (const q of this.extraQueues) q.close();
-    this.extraQueues.clear();
+    // An iterator that attaches later is told how it ended (see `attach`).
+    if (this.attached) this.queue.close();
+    for (const q of this.partialQueues) q.close();
+    this.partialQueues.clear();
     this.watchers.clear();
   }
 
@@ -707,6 +916,46 @@ class StreamCore<T> {
   get signal(): AbortSignal {
     return this.controller.signal;
   }
+}
+
+/** `value` without the member at `path` (copies the containers on the path only). */
+function withoutPath(value: unknown, path: readonly PathSegment[]): unknown {
+  if (path.length === 0 || typeof value !== "object" || value === null) return value;
+  const [key, ...rest] = path;
+  if (!Object.hasOwn(value, key)) return value;
+  const child = (value as Record<PathSegment, unknown>)[key];
+  if (Array.isArray(value)) {
+    const copy = value.slice();
+    if (rest.length === 0) copy.length = Math.min(copy.length, Number(key));
+    else copy[Number(key)] = withoutPath(child, rest);
+    return copy;
+  }
+  const copy = { ...(value as Record<string, unknown>) };
+  if (rest.length === 0) delete copy[key as string];
+  else copy[key as string] = withoutPath(child, rest);
+  return copy;
+}
+
+/** Equal as JSON values (a retry's field against the one reported before), without copies. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    if (
+      !Object.hasOwn(b, key) ||
+      !sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])
+    )
+      return false;
+  }
+  return true;
 }
 
 export type { StreamCore };
