@@ -12,6 +12,7 @@ const wanted = [
 const missing = wanted.filter((w) => !existsSync(w.bin)).map((w) => w.pkg);
 if (missing.length === 0) process.exit(0);
 
+const isCI = process.env.CI !== undefined && !["", "false", "0"].includes(process.env.CI);
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const sudo = isRoot ? [] : ["sudo"];
 try {
@@ -22,6 +23,13 @@ try {
   run(["apt-get", "update", "-qq"]);
   run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...missing]);
 } catch (error) {
-  // The tests that need these skip with a message when they are still absent.
   console.error(`structream tests: could not install ${missing.join(", ")}: ${error.message}`);
+  // Under CI a suite that needs them fails anyway (test/support/requires.ts); stop here with the
+  // cause instead. Locally those suites skip with a warning.
+  if (isCI) process.exit(1);
+}
+const still = wanted.filter((w) => !existsSync(w.bin)).map((w) => w.pkg);
+if (still.length > 0) {
+  console.error(`structream tests: ${still.join(", ")} still missing after apt-get install`);
+  if (isCI) process.exit(1);
 }

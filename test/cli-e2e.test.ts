@@ -372,4 +372,51 @@ describe("structream simulate", () => {
       /POST \/v1\/chat\/completions openai-chat model=sim-truncate fault=truncate → 200/,
     );
   });
+
+  it("prints each provider's exact --base-url, and run --base-url <that> works for each", async () => {
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, ["dist/cli/main.js", "simulate", "--pace", "fast"], {
+      cwd: ROOT,
+      env: cleanEnv(),
+    });
+    try {
+      let stderr = "";
+      const banner = await new Promise<string>((resolve) => {
+        child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+          stderr += chunk;
+          if (stderr.includes("Ctrl-C to stop")) resolve(stderr);
+        });
+      });
+      const targets = [...banner.matchAll(/--provider (\S+) +--base-url (\S+)/g)].map((m) => [m[1]!, m[2]!]);
+      expect(targets.map(([provider]) => provider).sort()).toEqual(
+        ["anthropic", "gemini", "ollama", "openai-chat", "openai-responses"].sort(),
+      );
+      expect(Object.fromEntries(targets)).toMatchObject({
+        anthropic: expect.stringMatching(/:\d+\/v1$/),
+        gemini: expect.stringMatching(/:\d+\/v1beta$/),
+        ollama: expect.stringMatching(/:\d+$/),
+      });
+      const results = await Promise.all(
+        targets.map(([provider, baseUrl]) =>
+          runBuiltCli([
+            "run",
+            "--schema",
+            "examples/recipe.schema.json",
+            "--prompt",
+            "A recipe for lemon bread",
+            "--provider",
+            provider!,
+            "--base-url",
+            baseUrl!,
+          ]),
+        ),
+      );
+      for (const [i, result] of results.entries()) {
+        expect(result.code, `${targets[i]!.join(" ")}\n${result.stderr.slice(-400)}`).toBe(0);
+        expect(JSON.parse(result.stdout)).toHaveProperty("ingredients");
+      }
+    } finally {
+      child.kill("SIGINT");
+    }
+  });
 });

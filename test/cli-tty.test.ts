@@ -6,9 +6,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { compileSchema } from "../src/schema/index.ts";
 import { ARTICLE_SCHEMA, cleanEnv, ensureBuilt, MAIN, ROOT } from "./cli-support.ts";
+import { requires } from "./support/requires.ts";
 
 const hasTmux = spawnSync("tmux", ["-V"], { encoding: "utf8" }).status === 0;
 const SOCKET = `structream-cli-test-${process.pid}`;
@@ -104,7 +105,11 @@ const runArgs = (...extra: string[]) => [
   ...extra,
 ];
 
-describe.skipIf(!hasTmux)("the live view in a terminal", () => {
+requires(
+  "tmux",
+  hasTmux,
+  "apt-get install tmux",
+)("the live view in a terminal", () => {
   beforeAll(() => {
     ensureBuilt();
     dir = mkdtempSync(join(tmpdir(), "structream-tty-"));

@@ -50,13 +50,7 @@ const surfaces: Record<string, string[]> = {
     "writeResponseToNode",
   ],
   "structream/client": ["subscribe"],
-  "structream/simulator": [
-    "generateValue",
-    "parseFault",
-    "parseSimulatorArgs",
-    "splitDeltas",
-    "startSimulator",
-  ],
+  "structream/simulator": ["generateValue", "parseFault", "splitDeltas", "startSimulator"],
 };
 
 describe("the public surface", () => {

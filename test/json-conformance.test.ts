@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createParser, JsonParseError } from "../src/json/index.ts";
 import { jsonDiff } from "./support/json-equal.ts";
+import { requires } from "./support/requires.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const suiteDir = path.resolve(repoRoot, "../shared/testdata/jsontestsuite/test_parsing");
@@ -92,12 +93,11 @@ function describeOutcome(outcome: Outcome): string {
   return outcome.ok ? "accepted" : `rejected (${String(outcome.error)})`;
 }
 
-const suite = files.length > 0 ? describe : describe.skip;
-if (files.length === 0) {
-  console.warn(
-    `JSONTestSuite skipped: no test_parsing/*.json files at ${suiteDir} (expected a checkout of nst/JSONTestSuite there).`,
-  );
-}
+const suite = requires(
+  `JSONTestSuite (test_parsing/*.json in ${suiteDir})`,
+  files.length > 0,
+  "it comes with ../shared/testdata beside the repository (a checkout of nst/JSONTestSuite)",
+);
 
 suite("JSONTestSuite test_parsing", () => {
   const load = (name: string) => {

@@ -48,7 +48,7 @@ afterAll(async () => {
   expect(await new Promise((resolve) => server.server.getConnections((_, n) => resolve(n)))).toBe(0);
 });
 
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error("timed out waiting");

@@ -4,6 +4,7 @@ import addFormats from "ajv-formats";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateValue, type Simulator, splitDeltas, startSimulator } from "../src/simulator/index.ts";
+import { structuredStream } from "../src/stream/index.ts";
 
 const ajv = new Ajv2020({ strict: false, allErrors: true, ownProperties: true });
 addFormats.default(ajv);
@@ -615,6 +616,89 @@ describe("faults, in each provider's wire format", () => {
     expect(response.status).toBe(400);
     expect((await response.json()).error.message).toMatch(/Unknown simulator fault/);
     expect((await post("/v1/chat/completions", chatParams(), { "x-sim-fault": "nope" })).status).toBe(400);
+  });
+});
+
+describe("retries that agree or diverge", () => {
+  /** The answer of one non-streaming Ollama request (its content is the JSON text). */
+  async function answer(headers: Record<string, string>, simulator = sim): Promise<unknown> {
+    const response = await fetch(`${simulator.url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({ ...ollamaBody(), stream: false }),
+    });
+    const body = (await response.json()) as { message: { content: string } };
+    return JSON.parse(body.message.content);
+  }
+
+  it("answers every attempt alike by default, so a retry agrees with the first", async () => {
+    const key = { "x-sim-attempt-key": "agree-1" };
+    const first = await answer(key);
+    expect(await answer(key)).toEqual(first);
+    expect(await answer(key)).toEqual(first);
+  });
+
+  it("answers each attempt under one key differently with divergeOnRetry, each still valid", async () => {
+    const diverging = await startSimulator({ pace: "fast", seed: 42, divergeOnRetry: true });
+    const seen: { attempt?: number; seed?: number | string }[] = [];
+    try {
+      const key = { "x-sim-attempt-key": "diverge-1" };
+      const answers = [
+        await answer(key, diverging),
+        await answer(key, diverging),
+        await answer(key, diverging),
+      ];
+      for (const value of answers) expectValid(value);
+      expect(answers[1]).not.toEqual(answers[0]);
+      expect(answers[2]).not.toEqual(answers[1]);
+      // Another key starts again at attempt 1: the same answer as the first attempt above.
+      expect(await answer({ "x-sim-attempt-key": "diverge-2" }, diverging)).toEqual(answers[0]);
+      // Deterministic: a fresh simulator gives the same sequence.
+      const again = await startSimulator({
+        pace: "fast",
+        seed: 42,
+        divergeOnRetry: true,
+        onRequest: (event) => seen.push({ attempt: event.attempt, seed: event.seed }),
+      });
+      expect([await answer(key, again), await answer(key, again)]).toEqual(answers.slice(0, 2));
+      await again.close();
+    } finally {
+      await diverging.close();
+    }
+    expect(seen.map((e) => e.attempt)).toEqual([1, 2]);
+    expect(seen[0]!.seed).toBe(42);
+    expect(seen[1]!.seed).not.toBe(42);
+  });
+
+  it("diverges per request with x-sim-diverge, and a retry after drop-once contradicts what was shown", async () => {
+    const headers = { "x-sim-attempt-key": "diverge-3", "x-sim-diverge": "1" };
+    const first = await answer(headers);
+    expect(await answer(headers)).not.toEqual(first);
+
+    const schema = RECIPE as unknown as Record<string, unknown>;
+    const stream = structuredStream({
+      schema,
+      request: { model: "sim-drop-once", messages: [{ role: "user", content: "Lemon bread, diverging" }] },
+      provider: "ollama",
+      baseURL: sim.url,
+      headers: { "x-sim-diverge": "1" },
+      retry: { maxRetries: 1, baseDelayMs: 1 },
+    });
+    // The title the first attempt showed last before it broke off (the title is the first field).
+    let shownTitle: string | undefined;
+    let retried = false;
+    for await (const event of stream) {
+      if (event.type === "retry") retried = true;
+      if (event.type === "partial" && !retried) {
+        const title = (event.value as { title?: unknown } | undefined)?.title;
+        if (typeof title === "string") shownTitle = title;
+      }
+    }
+    const value = (await stream.result) as { title: string };
+    expectValid(value);
+    expect(retried).toBe(true);
+    expect(shownTitle).toBeTruthy();
+    expect(value.title.startsWith(shownTitle!)).toBe(false);
   });
 });
 

@@ -57,7 +57,7 @@ function ask(provider: Provider, model: string, options: Partial<StructuredStrea
     // -once faults count per key: each stream gets its own.
     headers: { "x-sim-attempt-key": randomUUID() },
     idleTimeoutMs: 2_000,
-    retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    retry: { baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1000 },
     ...options,
   });
 }
@@ -224,8 +224,8 @@ describe.each(PROVIDERS)("a request to %s", (provider) => {
     expect(outcome.error?.code).toBe("timeout");
     expect(outcome.error?.reason).toBe("idle");
     expect(outcome.error?.partial).toMatchObject({ title: expect.any(String) });
+    // A lower bound only (a timer never fires early); a loaded machine may take any longer.
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
-    expect(performance.now() - started).toBeLessThan(2_000);
     expect(flow(outcome)).toEqual(["status:connecting", "status:streaming", "status:error", "error:timeout"]);
   });
 
@@ -322,13 +322,13 @@ describe.each(PROVIDERS)("a request to %s", (provider) => {
 
 describe("the overall deadline", () => {
   it("fails with timeout (reason deadline) across retries when timeoutMs passes", async () => {
-    const started = performance.now();
     const outcome = await settle(
       ask("openai-chat", "sim-stall", { idleTimeoutMs: 150, timeoutMs: 400, maxRetries: 10 }),
     );
     expect(outcome.error?.code).toBe("timeout");
     expect(outcome.error?.reason).toBe("deadline");
+    // The deadline, not the retry budget, ended it (10 idle time-outs take 1.5 s at least).
     expect(retries(outcome).length).toBeGreaterThan(0);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(retries(outcome).length).toBeLessThan(10);
   });
 });

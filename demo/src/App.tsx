@@ -1,4 +1,4 @@
-import { type FormEvent, memo, useEffect, useMemo, useRef, useState } from "react";
+import { type FormEvent, memo, type ReactNode, useEffect, useMemo, useRef, useState } from "react";
 import {
   type StructuredStreamStore,
   type UseStructuredStreamResult,
@@ -6,12 +6,15 @@ import {
   useStructuredStream,
 } from "../../src/react/index.ts";
 import { createDroppableFetch, createStream, type DemoConfig, loadConfig, type StreamInput } from "./api.ts";
-import { childPointer, type FieldNode, fieldTree } from "./fields.ts";
+import { childPointer, expectedPointers, type FieldNode, fieldTree } from "./fields.ts";
 
 type Store = StructuredStreamStore<unknown, StreamInput>;
 type Answer = UseStructuredStreamResult<unknown, StreamInput>;
-/** How the stream ended, for fields that never arrived. */
-type Outcome = "running" | "complete" | "error";
+/**
+ * How the stream on screen stands: still running, or how it ended. Every end state is shown as
+ * such (never as "streaming"): a field that was open when the stream stopped is "incomplete".
+ */
+type Outcome = "running" | "complete" | "stopped" | "refused" | "truncated" | "failed";
 
 const PROVIDER_LABELS: Record<string, string> = {
   "openai-chat": "OpenAI Chat",
@@ -118,6 +121,12 @@ function Demo({ config }: { config: DemoConfig }) {
     answer.status === "connecting" || answer.status === "streaming" || answer.status === "validating";
   const shownSchema = config.schemas.find((s) => s.name === shown);
   const tree = useMemo(() => (shownSchema ? fieldTree(shownSchema.schema) : undefined), [shownSchema]);
+  const expected = useMemo(() => (tree ? expectedPointers(tree) : []), [tree]);
+  const outcome = outcomeOf(answer);
+  // Each press of "Stream the answer" is a run: the page's own clock and notices start from it.
+  const [run, setRun] = useState<Run>({ number: 0, pressedAt: 0 });
+  const answerCard = useRef<HTMLElement>(null);
+  useScrollIntoViewOnStart(answerCard, answer.status, run.number);
 
   const chooseSchema = (name: string) => {
     const next = config.schemas.find((s) => s.name === name);
@@ -129,6 +138,7 @@ function Demo({ config }: { config: DemoConfig }) {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setShown(schemaName);
+    setRun((previous) => ({ number: previous.number + 1, pressedAt: Date.now() }));
     const input: StreamInput = { prompt, schema: schemaName };
     if (config.mode === "simulator") {
       input.provider = provider;
@@ -233,18 +243,18 @@ function Demo({ config }: { config: DemoConfig }) {
           </div>
         </form>
 
-        <StatusPanel answer={answer} />
+        <StatusPanel answer={answer} run={run} />
       </section>
 
-      <section className="card answer-card" aria-labelledby="answer-title">
+      <section className="card answer-card" aria-labelledby="answer-title" ref={answerCard}>
         <div className="answer-head">
           <h2 id="answer-title" className="card-title">
             {shownSchema?.title ?? "Answer"}
           </h2>
-          <StatusPill status={answer.status} connection={answer.connection} />
+          <StatusPill status={answer.status} outcome={outcome} connection={answer.connection} />
         </div>
-        <ProgressBar answer={answer} />
-        <Notices answer={answer} />
+        <ProgressBar answer={answer} expected={expected} outcome={outcome} />
+        <EndAlert error={answer.error} />
         {answer.status === "idle" ? (
           <p className="empty">
             Choose a schema, write a prompt and press <strong>Stream the answer</strong>. Each field appears
@@ -253,17 +263,13 @@ function Demo({ config }: { config: DemoConfig }) {
         ) : (
           tree && (
             <div className="fields" data-testid="fields">
-              <FieldList
-                store={answer.store}
-                nodes={tree.children ?? []}
-                pointer=""
-                outcome={outcomeOf(answer)}
-              />
+              <FieldList store={answer.store} nodes={tree.children ?? []} pointer="" outcome={outcome} />
             </div>
           )
         )}
         <JsonPanel answer={answer} />
       </section>
+      <Toast answer={answer} run={run.number} />
     </main>
   );
 }
@@ -280,33 +286,112 @@ function withCode(text: string) {
   );
 }
 
+/** One press of "Stream the answer": its number, and `Date.now()` at the press. */
+interface Run {
+  number: number;
+  pressedAt: number;
+}
+
 function outcomeOf(answer: Answer): Outcome {
-  return answer.status === "complete" ? "complete" : answer.status === "error" ? "error" : "running";
+  if (answer.status === "complete") return "complete";
+  if (answer.status !== "error") return "running";
+  switch (answer.error?.code) {
+    case "aborted":
+      return "stopped";
+    case "refusal":
+      return "refused";
+    case "truncated":
+      return "truncated";
+    default:
+      return "failed";
+  }
+}
+
+/**
+ * Brings the answer into view when its first byte arrives, once per run: on a phone the answer
+ * sits below the form, out of sight of the button just pressed. Nothing moves when the answer is
+ * already in view (side by side on a wide screen). A reader who asked for reduced motion gets a
+ * jump instead of a smooth scroll.
+ */
+function useScrollIntoViewOnStart(target: { current: HTMLElement | null }, status: string, run: number) {
+  const done = useRef(0);
+  useEffect(() => {
+    if (status !== "streaming" || run === 0 || done.current === run) return;
+    done.current = run;
+    const element = target.current;
+    if (element === null) return;
+    const { top } = element.getBoundingClientRect();
+    if (top >= 0 && top < window.innerHeight / 2) return;
+    const reduce = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    element.scrollIntoView({ behavior: reduce ? "auto" : "smooth", block: "start" });
+  }, [status, run, target]);
 }
 
 // ---- status --------------------------------------------------------------------------------
 
-function StatusPill({ status, connection }: { status: string; connection: string }) {
-  const reconnecting = connection === "reconnecting";
+const OUTCOME_LABELS: Record<Outcome, string> = {
+  running: "",
+  complete: "complete",
+  stopped: "stopped",
+  refused: "refused",
+  truncated: "truncated",
+  failed: "error",
+};
+
+function StatusPill({
+  status,
+  outcome,
+  connection,
+}: {
+  status: string;
+  outcome: Outcome;
+  connection: string;
+}) {
+  const reconnecting = connection === "reconnecting" && outcome === "running";
+  const label = outcome === "running" ? status : OUTCOME_LABELS[outcome];
   return (
     <div className="pills">
       {reconnecting && <span className="pill pill-reconnecting">reconnecting…</span>}
-      <output className={`pill pill-${status}`} data-testid="status" aria-live="polite">
+      <output className={`pill pill-${label}`} data-testid="status" data-status={status} aria-live="polite">
         <span className="pill-dot" aria-hidden="true" />
-        {status}
+        {label}
       </output>
     </div>
   );
 }
 
-function ProgressBar({ answer }: { answer: Answer }) {
+/**
+ * The bar follows the stream's own progress (which counts array items as they come); the label
+ * counts the fields the schema expects, so its total is known before the first byte and never
+ * changes mid-stream.
+ */
+function ProgressBar({
+  answer,
+  expected,
+  outcome,
+}: {
+  answer: Answer;
+  expected: string[];
+  outcome: Outcome;
+}) {
   const percent = answer.progress?.percent ?? 0;
-  const total = answer.progress?.total ?? 0;
-  const completed = answer.progress?.completed ?? 0;
+  const total = expected.length;
+  const completed =
+    outcome === "complete"
+      ? total
+      : answer.status === "idle"
+        ? 0
+        : expected.filter((pointer) => answer.stateOf(pointer) === "complete").length;
+  const tone =
+    outcome === "running" || outcome === "complete"
+      ? ""
+      : outcome === "stopped"
+        ? " progress-stopped"
+        : " progress-error";
   return (
     <div className="progress-wrap">
       <div
-        className={`progress${answer.status === "error" ? " progress-error" : ""}`}
+        className={`progress${tone}`}
         role="progressbar"
         aria-valuemin={0}
         aria-valuemax={100}
@@ -316,128 +401,241 @@ function ProgressBar({ answer }: { answer: Answer }) {
       >
         <div className="progress-fill" style={{ width: `${percent}%` }} />
       </div>
-      <span className="progress-label">
-        {total > 0 ? `${completed} of ${total} fields · ${Math.round(percent)}%` : `${Math.round(percent)}%`}
+      <span className="progress-label" data-testid="progress-label">
+        {total > 0 ? `${completed} of ${total} fields` : `${Math.round(percent)}%`}
       </span>
     </div>
   );
 }
 
-function Notices({ answer }: { answer: Answer }) {
-  const [drops, setDrops] = useState<{ at: number; text: string }[]>([]);
-  const previous = useRef(answer.connection);
-  // Where the client was when the connection broke: what it resumes from.
-  const resumeFrom = useRef<string | undefined>(undefined);
-  const lastEventId = answer.stats?.lastEventId;
-  const startedAt = answer.stats?.startedAt;
-
-  // A new stream: forget the previous one's notices.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: reset on each new stream only.
-  useEffect(() => {
-    setDrops([]);
-  }, [startedAt]);
-
-  useEffect(() => {
-    const before = previous.current;
-    previous.current = answer.connection;
-    if (answer.connection === "reconnecting" && before !== "reconnecting") {
-      resumeFrom.current = lastEventId ?? "0";
-      setDrops((d) => [
-        ...d,
-        {
-          at: Date.now(),
-          text: `Connection to the relay lost after event ${resumeFrom.current}: reconnecting…`,
-        },
-      ]);
-    } else if (answer.connection === "open" && before === "reconnecting") {
-      setDrops((d) => [
-        ...d,
-        {
-          at: Date.now(),
-          text: `Resumed after event ${resumeFrom.current ?? "0"} with Last-Event-ID: nothing lost, nothing repeated.`,
-        },
-      ]);
-    }
-  }, [answer.connection, lastEventId]);
-
-  const error = answer.error;
-  if (answer.retries.length === 0 && drops.length === 0 && !error) return null;
+/** How the stream ended, when it did not complete: shown once, where the answer starts. */
+function EndAlert({ error }: { error: Answer["error"] }) {
+  if (error === undefined) return null;
   return (
-    <div className="notices">
-      {answer.retries.map((retry) => (
-        <div
-          key={`retry-${retry.attempt}-${retry.at}`}
-          className="notice notice-retry"
-          data-testid="retry-notice"
-        >
-          <span className="notice-icon" aria-hidden="true">
-            ↻
-          </span>
-          <span>
-            <strong>
-              The provider failed; retry {retry.attempt} in {Math.round(retry.delayMs)} ms.
-            </strong>{" "}
-            {retry.error.message} <code className="notice-code">{retry.error.code}</code>
-          </span>
-        </div>
-      ))}
-      {drops.map((drop) => (
-        <div
-          key={`${drop.at}-${drop.text}`}
-          className="notice notice-connection"
-          data-testid="connection-notice"
-        >
-          <span className="notice-icon" aria-hidden="true">
-            ⇄
-          </span>
-          <span>{drop.text}</span>
-        </div>
-      ))}
-      {error && (
-        <div
-          className={`alert ${error.code === "aborted" ? "alert-muted" : "alert-error"}`}
-          role="alert"
-          data-testid="error"
-        >
-          <strong>{ERROR_TITLES[error.code] ?? "The stream failed"}</strong>
-          <span className="error-code">{error.code}</span>
-          <p>{error.message}</p>
-        </div>
-      )}
+    <div
+      className={`alert ${error.code === "aborted" ? "alert-muted" : "alert-error"}`}
+      role="alert"
+      data-testid="error"
+    >
+      <strong>{ERROR_TITLES[error.code] ?? "The stream failed"}</strong>
+      <span className="error-code">{error.code}</span>
+      <p>{error.message}</p>
     </div>
   );
 }
 
-function StatusPanel({ answer }: { answer: Answer }) {
+// ---- notices -------------------------------------------------------------------------------
+
+/** What the one notice on screen says: a connection drop, or the provider's retry. */
+type Notice =
+  | { kind: "connection"; key: number; phase: "lost" | "resumed"; after: string }
+  | {
+      kind: "retry";
+      key: number;
+      phase: "waiting" | "retried";
+      attempt: number;
+      delayMs: number;
+      code: string;
+      message: string;
+      /** SSE events the page had when the retry was announced: the next one is the new attempt's. */
+      events: number;
+    };
+
+/** How long a notice that has settled ("resumed", "retried") stays before it fades. */
+const SETTLED_NOTICE_MS = 6_000;
+
+function seconds(ms: number): string {
+  const s = ms / 1000;
+  return `${s >= 10 || Number.isInteger(s) ? Math.round(s) : s.toFixed(1)} s`;
+}
+
+/**
+ * One notice at a time, over the page (it never pushes the answer down): each drop or retry
+ * replaces the notice before it, and the notice changes in place as what it announced happens
+ * ("reconnecting…" → "resumed", "retrying in 2 s…" → "retried").
+ */
+function Toast({ answer, run }: { answer: Answer; run: number }) {
+  const [notice, setNotice] = useState<Notice | undefined>();
+  const [hidden, setHidden] = useState(false);
+  const previousConnection = useRef(answer.connection);
+  const seenRetries = useRef(0);
+  const keys = useRef(0);
+  const show = (next: Notice) => {
+    setNotice(next);
+    setHidden(false);
+  };
+
+  // A new run: the previous run's notice is not news any more.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset on each new run only.
+  useEffect(() => {
+    setNotice(undefined);
+    seenRetries.current = 0;
+  }, [run]);
+
+  const { connection, retries, stats, status } = answer;
+  const events = stats?.events ?? 0;
+  const lastEventId = stats?.lastEventId;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reacts to the connection's changes only.
+  useEffect(() => {
+    const before = previousConnection.current;
+    previousConnection.current = connection;
+    if (connection === "reconnecting" && before !== "reconnecting") {
+      show({ kind: "connection", key: ++keys.current, phase: "lost", after: lastEventId ?? "0" });
+    } else if (connection === "open" && before === "reconnecting") {
+      setNotice((n) => (n?.kind === "connection" ? { ...n, phase: "resumed" } : n));
+    }
+  }, [connection]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reacts to new retries only.
+  useEffect(() => {
+    if (retries.length <= seenRetries.current) {
+      seenRetries.current = retries.length;
+      return;
+    }
+    seenRetries.current = retries.length;
+    const retry = retries[retries.length - 1]!;
+    show({
+      kind: "retry",
+      key: ++keys.current,
+      phase: "waiting",
+      attempt: retry.attempt,
+      delayMs: retry.delayMs,
+      code: retry.error.code,
+      message: retry.error.message,
+      events,
+    });
+  }, [retries]);
+
+  // The retry happened when the server-side stream said anything after announcing it.
+  useEffect(() => {
+    if (notice?.kind === "retry" && notice.phase === "waiting") {
+      if (events > notice.events) setNotice({ ...notice, phase: "retried" });
+      else if (status === "error" || status === "complete") setNotice(undefined);
+    }
+  }, [notice, events, status]);
+
+  // A notice whose news is over (resumed, retried, or the stream ended) fades after a while.
+  const settledKey =
+    notice !== undefined && (notice.phase === "resumed" || notice.phase === "retried" || !RUNNING.has(status))
+      ? `${notice.key}:${notice.phase}`
+      : undefined;
+  useEffect(() => {
+    if (settledKey === undefined) return;
+    const timer = setTimeout(() => setHidden(true), SETTLED_NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [settledKey]);
+
+  let body: ReactNode = null;
+  if (notice !== undefined && !hidden) {
+    const text =
+      notice.kind === "connection" ? (
+        notice.phase === "lost" ? (
+          <span>
+            <strong>Connection to the relay lost</strong> after event {notice.after}: reconnecting…
+          </span>
+        ) : (
+          <span>
+            <strong>Reconnected</strong> after losing the connection at event {notice.after}: resumed with
+            Last-Event-ID, nothing lost, nothing repeated.
+          </span>
+        )
+      ) : (
+        <span>
+          <strong>
+            The provider failed;{" "}
+            {notice.phase === "waiting"
+              ? `retrying in ${seconds(notice.delayMs)}…`
+              : `retried (attempt ${notice.attempt + 1}).`}
+          </strong>{" "}
+          {notice.message} <code className="notice-code">{notice.code}</code>
+        </span>
+      );
+    body = (
+      <div
+        key={notice.key}
+        className={`notice notice-${notice.kind}`}
+        data-testid={`${notice.kind}-notice`}
+        data-phase={notice.phase}
+        data-after={notice.kind === "connection" ? notice.after : undefined}
+      >
+        <span className="notice-icon" aria-hidden="true">
+          {notice.kind === "connection" ? "⇄" : "↻"}
+        </span>
+        {text}
+        <button type="button" className="notice-close" aria-label="Dismiss" onClick={() => setHidden(true)}>
+          ×
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="toast" role="status">
+      {body}
+    </div>
+  );
+}
+
+// ---- statistics ----------------------------------------------------------------------------
+
+const RUNNING = new Set(["connecting", "streaming", "validating"]);
+
+/**
+ * The figures of the run, live: the page's own clock from the press of the button (times to first
+ * byte and first field as they happen, the duration frozen when the stream ends), the relay's
+ * counters as events arrive, and what only the server knows (deltas, tokens) once it says so.
+ */
+function StatusPanel({ answer, run }: { answer: Answer; run: Run }) {
   const stats = answer.stats;
   const server = stats?.server;
+  const running = RUNNING.has(answer.status);
   const [now, setNow] = useState(() => Date.now());
-  const running =
-    answer.status === "connecting" || answer.status === "streaming" || answer.status === "validating";
+  const marks = useRef<{ run: number; firstByte?: number; end?: number }>({ run: 0 });
+  if (marks.current.run !== run.number) marks.current = { run: run.number };
+  // Read while rendering: the first render that shows the stream streaming (or ended) is when
+  // the page knew, whatever the effects' timing.
+  if (run.number > 0) {
+    const at = Date.now();
+    if (
+      marks.current.firstByte === undefined &&
+      (answer.status === "streaming" || answer.status === "validating" || answer.status === "complete")
+    )
+      marks.current.firstByte = at;
+    if (marks.current.end === undefined && (answer.status === "complete" || answer.status === "error"))
+      marks.current.end = at;
+  }
   useEffect(() => {
     if (!running) return;
     const timer = setInterval(() => setNow(Date.now()), 100);
     return () => clearInterval(timer);
   }, [running]);
 
-  // The server's duration once complete; else the page's own clock (frozen when the stream ends).
-  const elapsed = server?.durationMs ?? (stats ? Math.max(0, now - stats.startedAt) : undefined);
+  const since = (at: number | undefined) =>
+    at === undefined || run.number === 0 ? undefined : at - run.pressedAt;
+  const firstField =
+    stats?.timeToFirstFieldMs === undefined ? undefined : stats.startedAt + stats.timeToFirstFieldMs;
+  const elapsed =
+    run.number === 0 ? undefined : (marks.current.end ?? Math.max(now, run.pressedAt)) - run.pressedAt;
   const ms = (value: number | undefined) =>
-    value === undefined ? "—" : `${Math.round(value).toLocaleString("en")} ms`;
+    value === undefined ? "—" : `${Math.max(0, Math.round(value)).toLocaleString("en")} ms`;
   const count = (value: number | undefined) => (value === undefined ? "—" : value.toLocaleString("en"));
+  // What only the server knows arrives with its `complete` event.
+  const atEnd = (value: string | undefined) => value ?? (running ? "at the end" : "—");
   const usage = server?.usage;
   const rows: [string, string, string?][] = [
     [
       "Time to first byte",
-      ms(server?.timeToFirstByteMs),
-      "From the start of the stream to the model's first byte",
+      ms(since(marks.current.firstByte)),
+      "From pressing the button to the model's first byte on this page",
     ],
-    ["Time to first field", ms(server?.timeToFirstFieldMs ?? stats?.timeToFirstFieldMs)],
-    ["Duration", ms(elapsed)],
-    ["Deltas", count(server?.deltas), "Text deltas the model sent"],
-    ["Deltas per second", server ? server.deltasPerSecond.toLocaleString("en") : "—"],
-    ["Tokens in / out", usage ? `${count(usage.inputTokens)} / ${count(usage.outputTokens)}` : "—"],
-    ["Provider retries", count(server?.retries ?? answer.retries.length)],
+    ["Time to first field", ms(since(firstField)), "From pressing the button to the first complete field"],
+    ["Duration", ms(elapsed), "From pressing the button to the end of the stream"],
+    ["Deltas", atEnd(server && count(server.deltas)), "Text deltas the model sent"],
+    ["Deltas per second", atEnd(server?.deltasPerSecond.toLocaleString("en"))],
+    ["Tokens in / out", atEnd(usage && `${count(usage.inputTokens)} / ${count(usage.outputTokens)}`)],
+    [
+      "Provider retries",
+      count(server?.retries ?? (answer.status === "idle" ? undefined : answer.retries.length)),
+    ],
     ["Relay connections", count(stats?.connections), "1, plus one per reconnection"],
     ["SSE events", count(stats?.events)],
     ["SSE bytes", count(stats?.bytes)],
@@ -451,7 +649,7 @@ function StatusPanel({ answer }: { answer: Answer }) {
         {rows.map(([label, value, hint]) => (
           <div key={label} className="stat" title={hint}>
             <dt>{label}</dt>
-            <dd>{value}</dd>
+            <dd className={value === "at the end" ? "stat-later" : undefined}>{value}</dd>
           </div>
         ))}
       </dl>
@@ -462,17 +660,25 @@ function StatusPanel({ answer }: { answer: Answer }) {
 function JsonPanel({ answer }: { answer: Answer }) {
   if (answer.value === undefined) return null;
   const final = answer.status === "complete";
+  const ended = answer.status === "error";
   return (
     <div className="json">
       <div className="json-head">
-        <h3 className="section-title">{final ? "Final JSON" : "JSON so far"}</h3>
-        <span className={`json-tag${final ? " json-final" : ""}`}>
-          {final ? "validated" : answer.status === "error" ? "partial" : "streaming"}
+        <h3 className="section-title">{final ? "Final JSON" : ended ? "JSON received" : "JSON so far"}</h3>
+        <span className={`json-tag${final ? " json-final" : ended ? " json-partial" : ""}`}>
+          {final ? "validated" : ended ? "partial" : "streaming"}
         </span>
       </div>
-      <pre data-testid="json" data-final={final ? "true" : "false"}>
-        {JSON.stringify(answer.value, null, 2)}
-      </pre>
+      <section
+        className="json-scroll"
+        aria-label="The answer as JSON"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (WCAG 2.1.1).
+        tabIndex={0}
+      >
+        <pre data-testid="json" data-final={final ? "true" : "false"}>
+          {JSON.stringify(answer.value, null, 2)}
+        </pre>
+      </section>
     </div>
   );
 }
@@ -484,6 +690,16 @@ interface FieldProps {
   node: FieldNode;
   pointer: string;
   outcome: Outcome;
+}
+
+/**
+ * The badge of a field: its state while the stream runs; once it ended, what became of it. A
+ * field still open when the stream stopped or failed is "incomplete", never "streaming".
+ */
+function badgeOf(state: string, value: unknown, outcome: Outcome): string {
+  if (outcome === "running") return state;
+  if (value === undefined) return outcome === "complete" ? "omitted" : "missing";
+  return state === "complete" || outcome === "complete" ? "complete" : "incomplete";
 }
 
 const FieldList = memo(function FieldList({
@@ -515,8 +731,7 @@ const FieldList = memo(function FieldList({
 /** One field: re-renders only when its own subtree (or its state) changes. */
 const Field = memo(function Field({ store, node, pointer, outcome }: FieldProps) {
   const field = useField(store, pointer);
-  const missing = field.value === undefined && outcome !== "running";
-  const badge = missing ? (outcome === "complete" ? "omitted" : "missing") : field.state;
+  const badge = badgeOf(field.state, field.value, outcome);
   return (
     <li className={`field field-${node.kind}`} data-pointer={pointer} data-state={badge}>
       <div className="field-head">
@@ -531,7 +746,7 @@ const Field = memo(function Field({ store, node, pointer, outcome }: FieldProps)
         pointer={pointer}
         outcome={outcome}
         value={field.value}
-        state={field.state}
+        state={badge}
       />
     </li>
   );
@@ -576,16 +791,17 @@ function FieldValue({
 
 const Item = memo(function Item({ store, node, pointer, outcome }: FieldProps) {
   const field = useField(store, pointer);
+  const state = badgeOf(field.state, field.value, outcome);
   return (
-    <li className={`item item-${node.kind}`} data-pointer={pointer} data-state={field.state}>
-      <span className={`item-marker state-${field.state}`} aria-hidden="true" />
+    <li className={`item item-${node.kind}`} data-pointer={pointer} data-state={state}>
+      <span className={`item-marker state-${state}`} aria-hidden="true" />
       <div className="item-body">
         {node.kind === "object" && node.children ? (
           field.value === undefined ? null : (
             <FieldList store={store} nodes={node.children} pointer={pointer} outcome={outcome} />
           )
         ) : (
-          <Leaf node={node} value={field.value} streaming={field.state === "streaming"} />
+          <Leaf node={node} value={field.value} streaming={state === "streaming"} />
         )}
       </div>
     </li>
@@ -617,14 +833,16 @@ function Leaf({ node, value, streaming }: { node: FieldNode; value: unknown; str
   );
 }
 
+const BADGE_LABELS: Record<string, string> = {
+  pending: "pending",
+  streaming: "streaming",
+  complete: "complete",
+  incomplete: "incomplete",
+  omitted: "omitted",
+  missing: "not received",
+};
+
 function Badge({ state }: { state: string }) {
-  const labels: Record<string, string> = {
-    pending: "pending",
-    streaming: "streaming",
-    complete: "complete",
-    omitted: "omitted",
-    missing: "not received",
-  };
   return (
     <span className={`badge badge-${state}`} data-testid="badge">
       {state === "complete" ? (
@@ -634,7 +852,7 @@ function Badge({ state }: { state: string }) {
       ) : (
         <span className="badge-dot" aria-hidden="true" />
       )}
-      {labels[state] ?? state}
+      {BADGE_LABELS[state] ?? state}
     </span>
   );
 }

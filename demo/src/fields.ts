@@ -63,9 +63,14 @@ export function childPointer(pointer: string, key: string | number): string {
   return `${pointer}/${String(key).replace(/~/g, "~0").replace(/\//g, "~1")}`;
 }
 
-/** Counts the leaves a schema expects (arrays count as one: their length is the model's choice). */
-export function countFields(node: FieldNode): number {
-  if (node.kind === "object")
-    return (node.children ?? []).reduce((sum, child) => sum + countFields(child), 0);
-  return 1;
+/**
+ * The JSON Pointers of the fields the page counts, taken from the schema before anything arrives,
+ * so the total never changes mid-stream: every required leaf, through required objects, in the
+ * schema's order. An array counts as one field (how many items it gets is the model's choice).
+ */
+export function expectedPointers(node: FieldNode, pointer = ""): string[] {
+  if (node.kind !== "object") return [pointer];
+  return (node.children ?? [])
+    .filter((child) => child.required)
+    .flatMap((child) => expectedPointers(child, childPointer(pointer, child.key)));
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { durationMs, parseCommandArgs, UsageError } from "./args.ts";
+import { helpText } from "./help.ts";
 
 const run = (...argv: string[]) => parseCommandArgs("run", argv);
 
@@ -133,8 +134,14 @@ describe("parse and simulate arguments", () => {
       fault: "429-once",
       pace: { pace: "fast" },
       seed: "abc",
+      firstByteDelayMs: undefined,
+      retryAfterMs: undefined,
+      diverge: false,
       help: false,
     });
+    expect(
+      parseCommandArgs("simulate", ["--first-byte-delay", "0", "--retry-after=250ms", "--diverge"]),
+    ).toMatchObject({ firstByteDelayMs: 0, retryAfterMs: 250, diverge: true });
     expect(() => parseCommandArgs("simulate", ["--port", "70000"])).toThrow(
       /--port needs a whole number from 0 to 65535/,
     );
@@ -148,5 +155,24 @@ describe("durations", () => {
     expect(durationMs("--timeout", "1.5s", "run")).toBe(1500);
     expect(durationMs("--timeout", "2m", "run")).toBe(120_000);
     expect(() => durationMs("--timeout", "0", "run")).toThrow(UsageError);
+  });
+});
+
+describe("one parser, and no flag advertised that it rejects", () => {
+  it.each(["run", "parse", "simulate"] as const)("accepts every flag the %s help lists", (command) => {
+    // The option lines: "  -s, --schema <file>   ..." or "      --lenient   ...".
+    const flags = new Set(
+      [...helpText(command).matchAll(/^ {2}(?:-\w, | {4})(--[a-z][a-z-]+)/gm)].map((m) => m[1]!),
+    );
+    expect(flags.size).toBeGreaterThan(3);
+    for (const flag of flags) {
+      let message = "";
+      try {
+        parseCommandArgs(command, [flag, "1"]);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message, flag).not.toMatch(/Unknown option/);
+    }
   });
 });

@@ -53,6 +53,8 @@ export interface RunArgs extends OutputArgs {
   fault: string | undefined;
   pace: PaceArg | undefined;
   seed: number | string | undefined;
+  /** The simulator answers each retry differently (`divergeOnRetry`). */
+  diverge: boolean;
   /** Save the raw response body, with timings, for `parse --pace recorded`. */
   record: string | undefined;
 }
@@ -79,6 +81,12 @@ export interface SimulateArgs {
   fault: string | undefined;
   pace: PaceArg | undefined;
   seed: number | string | undefined;
+  /** Time to first byte, ms. */
+  firstByteDelayMs: number | undefined;
+  /** What a 429 asks the client to wait, ms. */
+  retryAfterMs: number | undefined;
+  /** Each retry gets a different answer (`divergeOnRetry`). */
+  diverge: boolean;
   help: boolean;
 }
 
@@ -109,6 +117,7 @@ const RUN_OPTIONS = {
   fault: { type: "string" },
   pace: { type: "string" },
   seed: { type: "string" },
+  diverge: { type: "boolean" },
   record: { type: "string" },
 } satisfies Options;
 
@@ -126,6 +135,9 @@ const SIMULATE_OPTIONS = {
   fault: { type: "string" },
   pace: { type: "string" },
   seed: { type: "string" },
+  "first-byte-delay": { type: "string" },
+  "retry-after": { type: "string" },
+  diverge: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } satisfies Options;
 
@@ -164,10 +176,10 @@ function integerArg(flag: string, value: string, min: number, max: number, comma
  * durationMs("--timeout", "250ms", "run"); // 250
  * ```
  */
-export function durationMs(flag: string, value: string, command: Command): number {
+export function durationMs(flag: string, value: string, command: Command, allowZero = false): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(value);
   const ms = match ? Number(match[1]) * ({ ms: 1, s: 1000, m: 60_000 }[match[2] ?? "s"] ?? 1000) : Number.NaN;
-  if (!Number.isFinite(ms) || ms <= 0) {
+  if (!Number.isFinite(ms) || ms < 0 || (ms === 0 && !allowZero)) {
     throw new UsageError(`${flag} needs a duration such as 30, 30s, 500ms or 2m, got "${value}".`, command);
   }
   return Math.round(ms);
@@ -277,6 +289,7 @@ function parseRunArgs(argv: readonly string[]): RunArgs {
     fault: values.fault === undefined ? undefined : faultArg(values.fault, "run"),
     pace: values.pace === undefined ? undefined : simPaceArg(values.pace, "run"),
     seed: values.seed === undefined ? undefined : seedArg(values.seed),
+    diverge: values.diverge === true,
     record: values.record,
   };
   if (args.help) return args;
@@ -338,6 +351,15 @@ function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
     fault: values.fault === undefined ? undefined : faultArg(values.fault, "simulate"),
     pace: values.pace === undefined ? undefined : simPaceArg(values.pace, "simulate"),
     seed: values.seed === undefined ? undefined : seedArg(values.seed),
+    firstByteDelayMs:
+      values["first-byte-delay"] === undefined
+        ? undefined
+        : durationMs("--first-byte-delay", values["first-byte-delay"], "simulate", true),
+    retryAfterMs:
+      values["retry-after"] === undefined
+        ? undefined
+        : durationMs("--retry-after", values["retry-after"], "simulate", true),
+    diverge: values.diverge === true,
     help: values.help === true,
   };
 }

@@ -6,7 +6,7 @@ import { EXIT } from "./exit-codes.ts";
 import type { CliIo } from "./io.ts";
 import { createLiveView } from "./live-view.ts";
 import { ndjsonLine, toNdjsonRecord } from "./render-ndjson.ts";
-import { sanitize } from "./text.ts";
+import { safeJson, sanitize } from "./text.ts";
 import { applyEvent, createViewState, describeError, tick, type ViewInit, withStats } from "./view-state.ts";
 
 /** Options of {@link drive}. */
@@ -47,7 +47,7 @@ export async function drive(options: DriveOptions): Promise<number> {
     stderr.write(ndjsonLine(record));
 
   if (options.notice !== undefined) {
-    if (options.mode === "live") stderr.write(`structream: ${options.notice.message}\n`);
+    if (options.mode === "live") stderr.write(`structream: ${sanitize(options.notice.message)}\n`);
     else emit({ type: "info", t: 0, ...options.notice });
   }
 
@@ -60,6 +60,7 @@ export async function drive(options: DriveOptions): Promise<number> {
           live.update(view);
         }, 100);
   let interrupt = "";
+  const abortExitCode = () => (io.signal?.reason === "SIGTERM" ? EXIT.terminated : EXIT.interrupted);
   const onAbort = () => {
     interrupt = io.signal?.reason === "SIGTERM" ? "Terminated (SIGTERM)." : "Interrupted (Ctrl-C).";
     stream.abort(interrupt);
@@ -85,6 +86,9 @@ export async function drive(options: DriveOptions): Promise<number> {
       if (live !== undefined) live.update(view);
       else {
         const record = toNdjsonRecord(event, now() - start);
+        // The record says the code the process exits with: 143 after SIGTERM, 130 after Ctrl-C.
+        if (record?.type === "error" && event.type === "error" && event.error.code === "aborted")
+          record.exitCode = abortExitCode();
         if (record !== undefined) emit(record);
       }
     }
@@ -96,7 +100,7 @@ export async function drive(options: DriveOptions): Promise<number> {
   }
 
   if (completed) {
-    const json = `${JSON.stringify(value, null, 2)}\n`;
+    const json = `${safeJson(value, 2)}\n`;
     if (options.out === undefined) io.stdout.write(json);
     else {
       try {
@@ -115,9 +119,9 @@ export async function drive(options: DriveOptions): Promise<number> {
     // In NDJSON the error record carries the partial value; a person at a terminal gets it in plain text.
     if (live !== undefined) {
       stderr.write(`structream: ${interrupt || "Aborted."} Partial value (not validated):\n`);
-      stderr.write(`${JSON.stringify(error.partial ?? view.value ?? null, null, 2)}\n`);
+      stderr.write(`${safeJson(error.partial ?? view.value ?? null, 2)}\n`);
     }
-    return io.signal?.reason === "SIGTERM" ? EXIT.terminated : EXIT.interrupted;
+    return abortExitCode();
   }
   if (live !== undefined) stderr.write(errorLine(error));
   return describeError(error).exitCode;

@@ -95,4 +95,5 @@ export const EXIT_CODE_HELP = `Exit codes:
   6    invalid JSON: the answer is not JSON
   7    connection lost, time-out, rate limit or provider error, after retries
   8    unrecognised input format, or a size limit reached
-  130  interrupted by Ctrl-C (what arrived is printed as a partial value)`;
+  130  interrupted by Ctrl-C (what arrived is printed as a partial value)
+  143  stopped by SIGTERM (as for Ctrl-C)`;

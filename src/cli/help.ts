@@ -61,6 +61,10 @@ Simulator only:
                             transient (e.g. drop-once: the retry succeeds)
       --pace <pace>         realtime (default), fast, or deltas a second (e.g. 20)
       --seed <seed>         the answer's seed (same seed, same answer)
+      --diverge             each retry gets a different answer (with --fault drop-once: the
+                            retry contradicts what the first attempt showed)
+
+-p is --prompt in every command (serve and simulate take the port as --port only).
 
 Examples:
   structream run --schema examples/article-summary.schema.json \\
@@ -121,18 +125,24 @@ Options:
                             transient. A request picks its own with model "sim-<fault>".
       --pace <pace>         realtime (default), fast, or deltas a second
       --seed <seed>         seed of every answer
+      --first-byte-delay <duration>  wait before each response starts, e.g. 300ms (default
+                            300ms, ±30%; 0 for none)
+      --retry-after <duration>  what a 429 asks the client to wait (default 1s)
+      --diverge             each retry (same provider, model and prompt) gets a different answer
   -h, --help                this help
 
-Endpoints (point an SDK's base URL at them):
-  OpenAI     <url>/v1        (POST /v1/chat/completions, POST /v1/responses)
-  Anthropic  <url>           (POST /v1/messages)
-  Gemini     <url>           (POST /v1beta/models/<model>:streamGenerateContent?alt=sse)
-  Ollama     <url>           (POST /api/chat)
+Endpoints: the --base-url of "structream run --provider <id>" (the banner prints them):
+  openai-chat, openai-responses  <url>/v1      (POST /v1/chat/completions, /v1/responses)
+  anthropic                      <url>/v1      (POST /v1/messages; the Anthropic SDK takes <url>)
+  gemini                         <url>/v1beta  (POST /v1beta/models/<model>:streamGenerateContent;
+                                                the Google Gen AI SDK takes <url>)
+  ollama                         <url>         (POST /api/chat)
 
 Examples:
   structream simulate --port 8787
   structream simulate --fault 429-once --pace fast
   structream run -s schema.json -p "..." --base-url http://127.0.0.1:8787/v1 --model sim-drop-once
+  structream run -s schema.json -p "..." --provider gemini --base-url http://127.0.0.1:8787/v1beta
 `;
 
 const TEXTS: Record<Command | "main", string> = { main: MAIN, run: RUN, parse: PARSE, simulate: SIMULATE };

@@ -12,6 +12,7 @@ import { type CliIo, processIo } from "./io.ts";
 import { parseCommand } from "./parse.ts";
 import { runCommand } from "./run.ts";
 import { simulateCommand } from "./simulate.ts";
+import { sanitize } from "./text.ts";
 
 export { type Command, parseCommandArgs, UsageError } from "./args.ts";
 export { EXIT, EXIT_CODE_HELP, type ExitCode, exitCodeFor, hintFor } from "./exit-codes.ts";
@@ -89,7 +90,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   }
   if (!isCommand(first)) {
     io.stderr.write(
-      `structream: unknown command "${first}": use run, parse, simulate or serve (see "structream --help").\n`,
+      `structream: unknown command "${sanitize(first)}": use run, parse, simulate or serve (see "structream --help").\n`,
     );
     return EXIT.usage;
   }
@@ -109,7 +110,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      const message = error.message.replace(/\s*\n\s*/g, " ");
+      const message = sanitize(error.message.replace(/\s*\n\s*/g, " "));
       io.stderr.write(
         `structream ${error.command ?? first}: ${message} See "structream ${error.command ?? first} --help".\n`,
       );
@@ -118,7 +119,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     const message = error instanceof Error ? error.message : String(error);
     const code = isStructreamError(error) ? ` (${error.code})` : "";
     io.stderr.write(
-      `structream: unexpected error${code}: ${message.replace(/\s*\n\s*/g, " ")} Please report it.\n`,
+      `structream: unexpected error${code}: ${sanitize(message.replace(/\s*\n\s*/g, " "))} Please report it.\n`,
     );
     if (io.env.STRUCTREAM_DEBUG) io.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
     return EXIT.internal;

@@ -1,3 +1,5 @@
+import { escapeJsonText } from "./text.ts";
+
 /** One recorded piece of a response body: when it arrived (ms after the request) and its text. */
 export interface RecordedChunk {
   t: number;
@@ -61,6 +63,6 @@ export function createRecorder(
     get chunks() {
       return chunks;
     },
-    toNdjson: () => chunks.map((c) => `${JSON.stringify(c)}\n`).join(""),
+    toNdjson: () => chunks.map((c) => `${escapeJsonText(JSON.stringify(c))}\n`).join(""),
   };
 }

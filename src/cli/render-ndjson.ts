@@ -1,5 +1,6 @@
 import type { StreamError } from "../errors/index.ts";
 import type { StreamEvent } from "../stream/index.ts";
+import { escapeJsonText } from "./text.ts";
 import { describeError } from "./view-state.ts";
 
 /**
@@ -64,8 +65,9 @@ export function toNdjsonRecord(event: StreamEvent, t: number): NdjsonRecord | un
 
 /**
  * One record as a line of NDJSON (with its newline). Strings are JSON-escaped, so a value with
- * line breaks or control characters never breaks the one-record-per-line rule.
+ * line breaks or control characters never breaks the one-record-per-line rule, and every control
+ * class a terminal acts on (C0, DEL, C1, bidi controls) is written as `\uXXXX` ({@link escapeJsonText}).
  */
 export function ndjsonLine(record: NdjsonRecord): string {
-  return `${JSON.stringify(record)}\n`;
+  return `${escapeJsonText(JSON.stringify(record))}\n`;
 }

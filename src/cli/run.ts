@@ -103,6 +103,7 @@ export function resolveTarget(args: RunArgs, env: CliIo["env"]): Target {
     args.fault && "--fault",
     args.pace && "--pace",
     args.seed !== undefined && "--seed",
+    args.diverge && "--diverge",
   ].filter(Boolean);
   if (simOnly.length > 0) {
     throw new UsageError(
@@ -149,6 +150,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
       ...(args.pace?.deltasPerSecond !== undefined ? { deltasPerSecond: args.pace.deltasPerSecond } : {}),
       ...(args.fault !== undefined ? { fault: args.fault } : {}),
       ...(args.seed !== undefined ? { seed: args.seed } : {}),
+      ...(args.diverge ? { divergeOnRetry: true } : {}),
     });
     baseURL = simulatorBaseUrl(simulator.url, target.provider);
     apiKey = "simulator";

@@ -462,6 +462,9 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
       ...(options.baseURL !== undefined ? { baseURL: options.baseURL } : {}),
     });
+    // The relay reports a failure to the page, but it attaches only after its log write: a stream
+    // that fails sooner (a refusal) must not count as a failure nobody observed.
+    stream.result.catch(() => {});
     const { id, token } = await relay.start(stream);
     log(`stream ${id}: ${request.schema.name} via ${request.provider} (${model})`);
     sendJson(res, 201, { id, token, url: `/api/streams/${id}` });
@@ -575,7 +578,8 @@ can pick any wire format and inject faults. With --provider and a key (or
 --base-url), the page asks the real provider.
 
 Options:
-  -p, --port <n>        port to listen on (default 3000; 0 picks a free one)
+      --port <n>        port to listen on (default 3000; 0 picks a free one). There is no
+                        -p: in structream, -p is always --prompt (structream run)
       --host <host>     interface to listen on (default 127.0.0.1)
       --provider <id>   openai-chat, openai-responses, anthropic, gemini or ollama
       --model <name>    the model to ask (required with a real provider)
@@ -604,12 +608,19 @@ export async function serveCommand(argv: readonly string[], io: ServeCommandIO =
   const out = io.stdout ?? ((text: string) => process.stdout.write(text));
   const err = io.stderr ?? ((text: string) => process.stderr.write(text));
   let values: Record<string, string | boolean | undefined>;
+  // One meaning for -p across the commands: --prompt (run). The port is --port only.
+  if (argv.some((arg) => arg === "-p" || /^-p\d/.test(arg))) {
+    err(
+      'structream serve: -p is --prompt in structream; give the port as --port <n>. See "structream serve --help".\n',
+    );
+    return 2;
+  }
   try {
     ({ values } = parseArgs({
       args: [...argv],
       allowPositionals: false,
       options: {
-        port: { type: "string", short: "p" },
+        port: { type: "string" },
         host: { type: "string" },
         provider: { type: "string" },
         model: { type: "string" },

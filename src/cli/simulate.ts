@@ -2,6 +2,41 @@ import { type SimulatorRequestEvent, startSimulator } from "../simulator/index.t
 import { type SimulateArgs, UsageError } from "./args.ts";
 import { EXIT } from "./exit-codes.ts";
 import type { CliIo } from "./io.ts";
+import { simulatorBaseUrl } from "./run.ts";
+
+/** The wire formats in the order the banner lists them, with where each provider's own SDK points. */
+const BANNER: readonly { provider: Parameters<typeof simulatorBaseUrl>[1]; sdk?: string }[] = [
+  { provider: "openai-chat", sdk: "OpenAI SDK baseURL: the same" },
+  { provider: "openai-responses" },
+  { provider: "anthropic", sdk: "Anthropic SDK baseURL: <url>, it adds /v1" },
+  { provider: "gemini", sdk: "Google Gen AI SDK baseUrl: <url>, it adds /v1beta" },
+  { provider: "ollama" },
+];
+
+/**
+ * The banner of `structream simulate`: for each wire format, the exact `--base-url` that
+ * `structream run --provider <id>` (and structream's request builders) take.
+ *
+ * @example
+ * ```ts
+ * simulatorBanner("http://127.0.0.1:8787"); // "...--provider gemini  --base-url http://127.0.0.1:8787/v1beta..."
+ * ```
+ */
+export function simulatorBanner(url: string, fault?: string): string {
+  const lines = [
+    `structream: simulator listening on ${url}${fault !== undefined ? ` (fault: ${fault})` : ""}`,
+    "  structream run ... with:",
+  ];
+  for (const { provider, sdk } of BANNER) {
+    const base = simulatorBaseUrl(url, provider);
+    const left = `    --provider ${provider.padEnd(16)}  --base-url ${base}`;
+    lines.push(sdk === undefined ? left : `${left.padEnd(51 + url.length)}  (${sdk.replace("<url>", url)})`);
+  }
+  lines.push(
+    "  Faults by model name: sim-refusal, sim-truncate, sim-drop-once, sim-429, ... Ctrl-C to stop.",
+  );
+  return `${lines.join("\n")}\n`;
+}
 
 /** The log line of one request the simulator answered. */
 export function requestLine(event: SimulatorRequestEvent): string {
@@ -9,6 +44,7 @@ export function requestLine(event: SimulatorRequestEvent): string {
   if (event.provider !== undefined) parts.push(event.provider);
   if (event.model !== undefined) parts.push(`model=${event.model}`);
   if (event.fault !== "none") parts.push(`fault=${event.fault}`);
+  if (event.attempt !== undefined && event.attempt > 1) parts.push(`attempt=${event.attempt}`);
   parts.push(`→ ${event.status}`);
   return `${parts.join(" ")}\n`;
 }
@@ -28,6 +64,9 @@ export async function simulateCommand(args: SimulateArgs, io: CliIo): Promise<nu
       ...(args.pace !== undefined ? { pace: args.pace.pace } : {}),
       ...(args.pace?.deltasPerSecond !== undefined ? { deltasPerSecond: args.pace.deltasPerSecond } : {}),
       ...(args.seed !== undefined ? { seed: args.seed } : {}),
+      ...(args.firstByteDelayMs !== undefined ? { firstByteDelayMs: args.firstByteDelayMs } : {}),
+      ...(args.retryAfterMs !== undefined ? { retryAfterMs: args.retryAfterMs } : {}),
+      ...(args.diverge ? { divergeOnRetry: true } : {}),
       onRequest: (event) => io.stderr.write(requestLine(event)),
     });
   } catch (error) {
@@ -41,11 +80,7 @@ export async function simulateCommand(args: SimulateArgs, io: CliIo): Promise<nu
   }
   const url = simulator.url;
   io.stdout.write(`${url}\n`);
-  io.stderr.write(
-    `structream: simulator listening on ${url}${args.fault !== undefined ? ` (fault: ${args.fault})` : ""}\n` +
-      `  OpenAI:    baseURL ${url}/v1   Anthropic, Gemini, Ollama: ${url}\n` +
-      `  Faults by model name: sim-refusal, sim-truncate, sim-drop-once, sim-429, ... Ctrl-C to stop.\n`,
-  );
+  io.stderr.write(simulatorBanner(url, args.fault));
   await new Promise<void>((resolve) => {
     if (io.signal === undefined) return;
     if (io.signal.aborted) resolve();

@@ -1,15 +1,26 @@
 /**
  * Terminal text helpers: make model output safe to print, and measure and cut it by the columns
- * it takes rather than by its length.
+ * it takes rather than by its length. Widths come from `string-width` (Unicode's East Asian Width
+ * and emoji presentation, one grapheme cluster at a time), and text is only ever cut between
+ * grapheme clusters, so `👍🏽` or `e\u0301` never falls apart.
  */
+import stringWidth from "string-width";
 
-// C0 and C1 controls, DEL, and the bidirectional overrides: printed raw, text from a model could
-// move the cursor, change colours, set the window title or reorder what the user reads.
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// What a model's text must never send to a terminal raw: C0 controls (but \t and line breaks,
+// handled apart), DEL, C1 controls (U+0080–U+009F: U+009B is a one-byte CSI, U+009D an OSC),
+// the line and paragraph separators, and the bidirectional controls (embeddings, overrides,
+// isolates, marks: U+202E turns "txt.exe" into what looks like "exe.txt").
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+// The same classes in JSON text: JSON.stringify already writes C0 as `\u00XX` but leaves DEL,
+// C1, the separators and the bidi controls raw inside strings. Outside strings JSON has none.
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const toEscape = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
 
 /**
- * Makes text from the model printable on one line: line breaks become `↵`, tabs a space, other
- * control characters and bidi overrides `�`.
+ * Makes text from the model printable on one line: line breaks (and U+2028/U+2029) become `↵`,
+ * tabs a space, other control characters (C0, DEL, C1) and bidi controls `�`.
  *
  * @example
  * ```ts
@@ -18,45 +29,65 @@ const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u20
  */
 export function sanitize(text: string): string {
   return text
-    .replace(/\r\n|\r|\n/g, "↵")
+    .replace(/\r\n|\r|\n|\u2028|\u2029/g, "↵")
     .replace(/\t/g, " ")
     .replace(UNSAFE, "\ufffd");
 }
 
-function isZeroWidth(cp: number): boolean {
-  return (
-    (cp >= 0x0300 && cp <= 0x036f) ||
-    (cp >= 0x200b && cp <= 0x200f) ||
-    (cp >= 0xfe00 && cp <= 0xfe0f) ||
-    (cp >= 0x1ab0 && cp <= 0x1aff) ||
-    (cp >= 0x20d0 && cp <= 0x20ff)
-  );
+/**
+ * Escapes, in JSON text, every character a terminal could act on that `JSON.stringify` leaves raw
+ * (DEL, C1 controls, U+2028/U+2029, bidi controls) as `\uXXXX`. The JSON means the same value;
+ * it is only safe to print. Every JSON line the CLI writes (the answer on stdout, the NDJSON
+ * records on stderr) goes through it.
+ *
+ * @example
+ * ```ts
+ * escapeJsonText(JSON.stringify("a\u009b2J\u202e")); // '"a\\u009b2J\\u202e"'
+ * ```
+ */
+export function escapeJsonText(json: string): string {
+  return json.replace(UNSAFE_IN_JSON, toEscape);
 }
 
-function isWide(cp: number): boolean {
-  return (
-    (cp >= 0x1100 && cp <= 0x115f) ||
-    (cp >= 0x2e80 && cp <= 0x303e) ||
-    (cp >= 0x3041 && cp <= 0x33ff) ||
-    (cp >= 0x3400 && cp <= 0x4dbf) ||
-    (cp >= 0x4e00 && cp <= 0x9fff) ||
-    (cp >= 0xa000 && cp <= 0xa4cf) ||
-    (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) ||
-    (cp >= 0x1f300 && cp <= 0x1f64f) ||
-    (cp >= 0x1f900 && cp <= 0x1f9ff) ||
-    (cp >= 0x20000 && cp <= 0x3fffd)
-  );
+/**
+ * `JSON.stringify(value, null, indent)`, safe to print on a terminal (see {@link escapeJsonText}).
+ *
+ * @example
+ * ```ts
+ * safeJson({ a: "\u202e" }); // '{"a":"\\u202e"}'
+ * ```
+ */
+export function safeJson(value: unknown, indent?: number): string {
+  return escapeJsonText(JSON.stringify(value, null, indent) ?? "null");
 }
 
-/** Columns one code point takes: 0, 1 or 2 (East Asian wide and emoji). */
-export function charWidth(char: string): number {
-  const cp = char.codePointAt(0) ?? 0;
-  if (isZeroWidth(cp)) return 0;
-  return isWide(cp) ? 2 : 1;
+const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/**
+ * The grapheme clusters of `text` (what a reader sees as one character).
+ *
+ * @example
+ * ```ts
+ * graphemes("a👍🏽e\u0301"); // ["a", "👍🏽", "é"]
+ * ```
+ */
+export function graphemes(text: string): string[] {
+  const out: string[] = [];
+  for (const { segment } of segmenter.segment(text)) out.push(segment);
+  return out;
+}
+
+/**
+ * Columns one grapheme cluster takes: 0 (a lone combining mark or zero-width character), 1, or
+ * 2 (East Asian wide, emoji).
+ *
+ * @example
+ * ```ts
+ * charWidth("🚀"); // 2
+ * ```
+ */
+export function charWidth(grapheme: string): number {
+  return stringWidth(grapheme, { countAnsiEscapeCodes: true });
 }
 
 /**
@@ -66,12 +97,11 @@ export function charWidth(char: string): number {
  * ```ts
  * displayWidth("héllo"); // 5
  * displayWidth("日本"); // 4
+ * displayWidth("👍🏽 ok"); // 5
  * ```
  */
 export function displayWidth(text: string): number {
-  let width = 0;
-  for (const char of text) width += charWidth(char);
-  return width;
+  return stringWidth(text, { countAnsiEscapeCodes: true });
 }
 
 /**
@@ -87,7 +117,7 @@ export function truncateEnd(text: string, width: number): string {
   if (displayWidth(text) <= width) return text;
   let out = "";
   let used = 0;
-  for (const char of text) {
+  for (const char of graphemes(text)) {
     const w = charWidth(char);
     if (used + w > width - 1) break;
     out += char;
@@ -108,7 +138,7 @@ export function truncateEnd(text: string, width: number): string {
 export function truncateStart(text: string, width: number): string {
   if (width <= 0) return "";
   if (displayWidth(text) <= width) return text;
-  const chars = [...text];
+  const chars = graphemes(text);
   let out = "";
   let used = 0;
   for (let i = chars.length - 1; i >= 0; i--) {
@@ -152,7 +182,7 @@ export function wrap(text: string, width: number): string[] {
       lineWidth = w;
       continue;
     }
-    for (const char of word) {
+    for (const char of graphemes(word)) {
       const cw = charWidth(char);
       if (lineWidth + cw > width) {
         lines.push(line);
@@ -170,7 +200,7 @@ export function wrap(text: string, width: number): string[] {
 function headColumns(text: string, width: number): string {
   let out = "";
   let used = 0;
-  for (const char of text) {
+  for (const char of graphemes(text)) {
     const w = charWidth(char);
     if (used + w > width) break;
     out += char;
@@ -180,7 +210,7 @@ function headColumns(text: string, width: number): string {
 }
 
 function tailColumns(text: string, width: number): string {
-  const chars = [...text];
+  const chars = graphemes(text);
   let out = "";
   let used = 0;
   for (let i = chars.length - 1; i >= 0; i--) {

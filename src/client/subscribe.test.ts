@@ -397,3 +397,90 @@ describe("subscribe", () => {
     await expect(s.done).rejects.toMatchObject({ code: "provider_error", reason: "protocol_error" });
   });
 });
+
+describe("subscribe under faults (issue 12)", () => {
+  const sse = (text: string) => new Response(text, { headers: { "content-type": "text/event-stream" } });
+
+  it("ignores an event whose id is not above the last applied (a replay), and completes exact", async () => {
+    const text = [
+      'event: stream\ndata: {"id":"AAAAAAAAAAAAAAAAAAAAAA"}\n\n',
+      'id: 1\ndata: [["=","",{"s":"he","a":[]}]]\n\n',
+      'id: 2\ndata: [[">","/s","llo"],["+","/a/0","a"]]\n\n',
+      'id: 3\ndata: [[">","/s"," world"],["+","/a/1","b"]]\n\n',
+      // The same events again, as a proxy that replays would send them.
+      'id: 2\ndata: [[">","/s","llo"],["+","/a/0","a"]]\n\n',
+      'id: 3\ndata: [[">","/s"," world"],["+","/a/1","b"]]\n\n',
+      "id: 4\nevent: complete\ndata: {}\n\n",
+    ].join("");
+    const s = subscribe("http://relay.test/streams/x", {
+      fetch: (async () => sse(text)) as unknown as typeof fetch,
+    });
+    expect(await s.done).toEqual({ s: "hello world", a: ["a", "b"] });
+  });
+
+  it("reconnects from the last applied id when ids skip, and gets exactly the rest", async () => {
+    const relay = relayFor();
+    const answer = randomAnswer(createRandom(4), 3);
+    const { id } = await relay.start(fakeStream(answer, { seed: 4 }));
+    await relay.finished(id);
+    const requests: (string | null)[] = [];
+    let first = true;
+    const skipping = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(String(input), init);
+      requests.push(request.headers.get("last-event-id"));
+      const response = await relay.handle(request);
+      if (!first) return response;
+      first = false;
+      // Drop events 6 to 9 from the first connection.
+      const text = (await response.text())
+        .split("\n\n")
+        .filter((block) => !/^id: [6-9]$/m.test(block))
+        .join("\n\n");
+      return new Response(text, { headers: response.headers });
+    }) as typeof fetch;
+    const s = subscribe(`http://relay.test/streams/${id}`, { fetch: skipping, retry: { baseDelayMs: 1 } });
+    expect(await s.done).toEqual(answer);
+    expect(requests).toEqual([null, "5"]);
+  });
+
+  it("backs off on an unavailable event and resumes from its last event", async () => {
+    const relay = relayFor();
+    const answer = randomAnswer(createRandom(8), 2);
+    const { id } = await relay.start(fakeStream(answer, { seed: 8 }));
+    await relay.finished(id);
+    const requests: (string | null)[] = [];
+    const flaky = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(String(input), init);
+      requests.push(request.headers.get("last-event-id"));
+      const response = await relay.handle(request);
+      if (requests.length > 1) return response;
+      const blocks = (await response.text()).split("\n\n").slice(0, 6);
+      blocks.push('event: unavailable\ndata: {"code":"log_unavailable","message":"down"}');
+      return new Response(`${blocks.join("\n\n")}\n\n`, { headers: response.headers });
+    }) as typeof fetch;
+    const s = subscribe(`http://relay.test/streams/${id}`, { fetch: flaky, retry: { baseDelayMs: 1 } });
+    expect(await s.done).toEqual(answer);
+    expect(requests).toEqual([null, "4"]);
+    expect(s.stats.reconnects).toBe(1);
+  });
+
+  it("cancel() asks the relay to stop the model call, then ends as aborted", async () => {
+    const relay = relayFor({ token: true });
+    const source = fakeStream({ text: "x".repeat(5000) }, { maxChunk: 1, delayMs: 1 });
+    const methods: string[] = [];
+    const fetchFn = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(new URL(String(input), "http://relay.test"), init);
+      methods.push(request.method);
+      return request.method === "POST"
+        ? toEventStreamResponse(source, { relay, resumeUrl: (id) => `/streams/${id}` })
+        : relay.handle(request);
+    }) as typeof fetch;
+    const s = subscribe("http://relay.test/api/answer", { method: "POST", fetch: fetchFn });
+    while (s.value === undefined) await new Promise((r) => setTimeout(r, 5));
+    expect(await s.cancel("Stopped from the page.")).toBe(true);
+    await expect(s.done).rejects.toMatchObject({ code: "aborted", message: "Stopped from the page." });
+    await relay.finished(s.id!);
+    expect(source.aborted).toBe(true);
+    expect(methods).toEqual(["POST", "DELETE"]);
+  });
+});

@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { type SchemaIssue, StreamError, type StreamErrorCode } from "../errors/index.ts";
-import { type PathSegment, toPointer, valueAt } from "../json/index.ts";
+import { toPointer, valueAt } from "../json/index.ts";
 import {
   decodeRelayEvent,
   INITIAL_STATE,
@@ -139,6 +139,19 @@ export interface Subscription<T = unknown> extends AsyncIterable<StreamEvent<T>>
   ): () => void;
   /** Stops reading (status `error`, code `aborted`); the server-side stream is not affected. */
   abort(reason?: unknown): void;
+  /**
+   * Stops the stream on the server too: asks the relay to cancel it and its model call (`DELETE` on
+   * the stream's URL, with its token, on whichever instance answers), then stops reading like
+   * {@link Subscription.abort} (status `error`, code `aborted`: a UI shows it as "stopped", not as
+   * a failure). Resolves to `true` when the relay accepted (202, or 204 for a stream that had
+   * already ended), `false` when it refused or could not be reached (the subscription stops anyway).
+   *
+   * @example
+   * ```ts
+   * stopButton.onclick = () => void answer.cancel("Stopped from the page.");
+   * ```
+   */
+  cancel(reason?: unknown): Promise<boolean>;
   /** The final, validated value; rejects with the subscription's {@link StreamError}. */
   readonly done: Promise<T>;
 }
@@ -321,6 +334,49 @@ class SubscriptionImpl<T> implements Subscription<T> {
         return { value: undefined, done: true };
       },
     };
+  }
+
+  async cancel(reason?: unknown): Promise<boolean> {
+    if (this.finished) return false;
+    // Never the first POST's URL: that would start another stream.
+    const url =
+      this.resumeUrl ?? ((this.options.method ?? "GET").toUpperCase() === "GET" ? this.url : undefined);
+    let accepted = false;
+    if (url !== undefined) {
+      try {
+        const target = await this.target(url);
+        const response = await this.fetchFn(target.url, {
+          method: "DELETE",
+          headers: target.headers,
+          cache: "no-store",
+        });
+        accepted = response.status === 202 || response.status === 204;
+        void response.body?.cancel().catch(() => {});
+      } catch {
+        // Unreachable: the subscription stops all the same.
+      }
+    }
+    this.abort(reason ?? "Stopped.");
+    return accepted;
+  }
+
+  /** The URL and headers of a request to the relay: the caller's headers, and the token. */
+  private async target(base: string): Promise<{ url: string; headers: Headers }> {
+    let url = base;
+    const headerInit =
+      typeof this.options.headers === "function" ? await this.options.headers() : this.options.headers;
+    const headers = new Headers(headerInit);
+    if (this.token !== undefined) {
+      if (headers.has("authorization")) {
+        const withToken = new URL(resolveUrl(url, url), "http://relative.invalid");
+        withToken.searchParams.set("token", this.token);
+        url =
+          withToken.origin === "http://relative.invalid"
+            ? withToken.href.slice(withToken.origin.length)
+            : withToken.href;
+      } else headers.set("authorization", `Bearer ${this.token}`);
+    }
+    return { url, headers };
   }
 
   abort(reason?: unknown): void {
@@ -580,19 +636,11 @@ class SubscriptionImpl<T> implements Subscription<T> {
     this.setStatus("error");
     this.setConnection("closed");
     this.emit({ type: "error", error });
-    const iterated = this.queues.size > 0;
     this.closeQueues();
     this.current?.abort();
+    // A failure nobody observes must not take the page or process down: it stays readable on the
+    // store's snapshot, the `error` event and `done` for whoever looks.
     if (this.settle !== undefined) this.settle.reject(error);
-    else if (
-      error.code !== "aborted" &&
-      !iterated &&
-      this.storeListeners.size === 0 &&
-      (this.eventListeners.get("error")?.size ?? 0) === 0
-    ) {
-      // Nobody could have seen this error: raise it rather than lose it.
-      void Promise.reject(error);
-    }
   }
 
   private closeQueues(): void {
@@ -657,22 +705,9 @@ class SubscriptionImpl<T> implements Subscription<T> {
         }),
       );
     }
-    let url = this.resumeUrl ?? this.url;
-    const headerInit =
-      typeof this.options.headers === "function" ? await this.options.headers() : this.options.headers;
-    const headers = new Headers(headerInit);
+    const { url, headers } = await this.target(this.resumeUrl ?? this.url);
     headers.set("accept", "text/event-stream");
     if (this.stats.lastEventId !== undefined) headers.set("last-event-id", this.stats.lastEventId);
-    if (this.token !== undefined) {
-      if (headers.has("authorization")) {
-        const withToken = new URL(resolveUrl(url, url), "http://relative.invalid");
-        withToken.searchParams.set("token", this.token);
-        url =
-          withToken.origin === "http://relative.invalid"
-            ? withToken.href.slice(withToken.origin.length)
-            : withToken.href;
-      } else headers.set("authorization", `Bearer ${this.token}`);
-    }
     const init: RequestInit = { method, headers, signal: connection.signal, cache: "no-store" };
     if (method !== "GET" && method !== "HEAD" && this.options.body !== undefined)
       init.body = this.options.body;
@@ -689,7 +724,16 @@ class SubscriptionImpl<T> implements Subscription<T> {
       return { kind: "stop" };
     }
     if (response.status === 204) {
-      return this.stopWith(this.lost("The relay has nothing more for this stream (204)"));
+      // The relay's answer to a reconnection after the stream's last event.
+      return this.stopWith(
+        new StreamError(
+          "connection_lost",
+          "The stream had already ended at the last event this client has (204)",
+          {
+            partial: this.state.value,
+          },
+        ),
+      );
     }
     if (!response.ok) return this.refused(response);
     const type = response.headers.get("content-type") ?? "";
@@ -746,17 +790,41 @@ class SubscriptionImpl<T> implements Subscription<T> {
 
   private async read(body: ReadableStream<Uint8Array>, connection: AbortController): Promise<Outcome> {
     let broken: StreamError | undefined;
+    let unavailable: StreamError | undefined;
     const parser = createParser({
       maxBufferSize: this.options.maxEventSize ?? 32 * 1024 * 1024,
       onRetry: (ms) => {
         this.serverRetryMs = ms;
       },
       onEvent: (message: EventSourceMessage) => {
-        if (broken !== undefined || this.finished) return;
+        if (broken !== undefined || unavailable !== undefined || this.finished) return;
         this.stats.events++;
         this.stats.timeToFirstEventMs ??= performance.now() - this.started;
+        const type = message.event ?? "message";
+        if (message.id !== undefined) {
+          // Ids are the stream's sequence numbers. One not above the last applied is a replay
+          // (applying it again would double text); one that skips means events were lost, and so
+          // does a first event that is not the stream's first. Only a snapshot may land anywhere
+          // from the last id on: it replaces the whole state.
+          const id = Number(message.id);
+          const last = this.stats.lastEventId === undefined ? 0 : Number(this.stats.lastEventId);
+          const isSnapshot = type === "snapshot";
+          if (!Number.isSafeInteger(id) || id < last || (id === last && !isSnapshot)) return;
+          if (id > last + 1 && !isSnapshot) {
+            broken = new StreamError("connection_lost", `The relay skipped from event ${last} to ${id}`, {
+              reason: "protocol_error",
+              partial: this.state.value,
+              retryable: true,
+            });
+            return;
+          }
+        }
         try {
-          const event = decodeRelayEvent(message.event ?? "message", message.data);
+          const event = decodeRelayEvent(type, message.data);
+          if (event?.type === "unavailable") {
+            unavailable = this.lost(`The relay cannot serve the stream now: ${event.error.message}`);
+            return;
+          }
           if (event !== undefined) this.apply(event);
           // Only an event that applied counts as received: a resume starts after it.
           if (message.id !== undefined) this.stats.lastEventId = message.id;
@@ -786,7 +854,7 @@ class SubscriptionImpl<T> implements Subscription<T> {
         this.stats.bytes += text.length;
         parser.feed(text);
         this.flush();
-        if (this.finished || broken !== undefined) break;
+        if (this.finished || broken !== undefined || unavailable !== undefined) break;
       }
     } catch (error) {
       if (this.finished || connection.signal.aborted) return { kind: "stop" };
@@ -795,6 +863,8 @@ class SubscriptionImpl<T> implements Subscription<T> {
       void reader.cancel().catch(() => {});
     }
     if (this.finished) return { kind: "stop" };
+    // The relay's log is down: back off, then resume from the last event applied.
+    if (unavailable !== undefined) return { kind: "retry", error: unavailable };
     if (broken === undefined && this.endedInSnapshot === "complete") {
       // Resumed after the end: the snapshot holds the final value.
       await this.completeWith(this.state.value, undefined);

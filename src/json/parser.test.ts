@@ -628,15 +628,12 @@ describe("limits (rule 5)", () => {
   const deep = "[".repeat(100_000) + "]".repeat(100_000);
 
   it("rejects a document nested 100,000 deep with max_depth under the default limit", () => {
-    const started = performance.now();
     const error = failure([deep]);
     expect(error.code).toBe("max_depth");
     expect(error.offset).toBe(1000);
-    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it("parses a document nested 100,000 deep with maxDepth: Infinity, without recursion", () => {
-    const started = performance.now();
     const parser = createParser({ maxDepth: Number.POSITIVE_INFINITY });
     for (const chunk of splitEvery(deep, 1000)) {
       parser.push(chunk);
@@ -648,7 +645,6 @@ describe("limits (rule 5)", () => {
       node = (node as unknown[])[0];
     }
     expect(node).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it("accepts nesting exactly maxDepth deep and rejects one level more, counting objects and arrays", () => {

@@ -21,6 +21,17 @@ export interface LogEntry extends LogEvent {
   id: number;
 }
 
+/** Where a stream's log ends: what `tail` answers. */
+export interface LogTail {
+  /** The id of the last stored event (0 before the first). */
+  lastId: number;
+  /** Whether that event is the stream's last (`complete` or `stream-error`). */
+  ended: boolean;
+}
+
+/** Called when some instance asks to cancel a stream (see {@link EventLog.cancel}). */
+export type CancelListener = (streamId: string, reason: string) => void;
+
 /** Options of {@link EventLog.read}. */
 export interface LogReadOptions {
   /** Ends the reading (a pending wait for the next event returns at once). */
@@ -54,6 +65,26 @@ export interface EventLog {
    * appended, until the stream's last event (or `signal` aborts, or the stream expires).
    */
   read(streamId: string, afterId: number, options?: LogReadOptions): AsyncIterable<LogEntry>;
+  /**
+   * The id of the stream's last event and whether the stream has ended, or `undefined` for an
+   * unknown stream. The relay uses it to answer 400 for an id it never sent and 204 to a client that
+   * reconnects after the end. Optional: without it, those checks are skipped.
+   */
+  tail?(streamId: string): Promise<LogTail | undefined>;
+  /**
+   * The nearest `snapshot` entry with an id at or before `id`, if the log still holds one: a resume
+   * starts there instead of at the stream's first event. Optional: without it, a resume replays the
+   * log from its start.
+   */
+  snapshotAtOrBefore?(streamId: string, id: number): Promise<LogEntry | undefined>;
+  /**
+   * Asks the instance that runs the stream, whichever it is, to stop it: every listener registered
+   * with {@link EventLog.onCancel} on any instance sharing the log is told. Optional: without it,
+   * `relay.abort(id)` stops only streams its own instance runs.
+   */
+  cancel?(streamId: string, reason: string): Promise<void>;
+  /** Registers a listener for {@link EventLog.cancel} requests; returns the unregister function. */
+  onCancel?(listener: CancelListener): () => void;
   /** Releases what the log holds (timers, connections). */
   close?(): Promise<void>;
 }
@@ -78,6 +109,14 @@ export interface MemoryEventLogOptions {
    * @defaultValue 10_000
    */
   maxStreams?: number;
+  /**
+   * How long an ended stream keeps its whole history, in ms; after that it keeps only its last
+   * snapshot and the events after it (a reader that resumes from before that snapshot resyncs from
+   * it: the value is exact, the `field`/`progress` notifications before it are skipped). Clients
+   * that were cut off near the end reconnect well within it.
+   * @defaultValue 30_000
+   */
+  compactAfterMs?: number;
   /** Clock, for tests. @defaultValue `Date.now` */
   now?: () => number;
 }
@@ -90,6 +129,8 @@ interface MemoryStream {
   nextId: number;
   ended: boolean;
   expiresAt: number;
+  /** When an ended stream drops the history before its last snapshot. */
+  compactAt: number;
   waiters: Set<() => void>;
 }
 
@@ -112,9 +153,11 @@ function wake(stream: MemoryStream): void {
 export function createMemoryEventLog(options: MemoryEventLogOptions = {}): EventLog {
   const maxEvents = Math.max(2, options.maxEvents ?? 10_000);
   const ttlMs = options.ttlMs ?? 300_000;
+  const compactAfterMs = options.compactAfterMs ?? 30_000;
   const maxStreams = options.maxStreams ?? 10_000;
   const now = options.now ?? Date.now;
   const streams = new Map<string, MemoryStream>();
+  const cancelListeners = new Set<CancelListener>();
   let lastSweep = 0;
 
   function drop(streamId: string, stream: MemoryStream): void {
@@ -126,7 +169,23 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
     const t = now();
     if (!force && t - lastSweep < 1_000) return;
     lastSweep = t;
-    for (const [id, stream] of streams) if (stream.ended && stream.expiresAt <= t) drop(id, stream);
+    for (const [id, stream] of streams) {
+      if (!stream.ended) continue;
+      if (stream.expiresAt <= t) drop(id, stream);
+      else if (stream.compactAt <= t) compact(stream);
+    }
+  }
+
+  /** Keeps an ended stream's last snapshot and what follows it (the rest only costs memory now). */
+  function compact(stream: MemoryStream): void {
+    stream.compactAt = Number.POSITIVE_INFINITY;
+    for (let i = stream.entries.length - 1; i > stream.head; i--) {
+      if (stream.entries[i].type === "snapshot") {
+        stream.entries = stream.entries.slice(i);
+        stream.head = 0;
+        return;
+      }
+    }
   }
 
   function live(streamId: string): MemoryStream | undefined {
@@ -167,6 +226,7 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
         nextId: 1,
         ended: false,
         expiresAt: Number.POSITIVE_INFINITY,
+        compactAt: Number.POSITIVE_INFINITY,
         waiters: new Set(),
       });
     },
@@ -181,12 +241,13 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
       if (stream === undefined) throw new StructreamError("not_found", `Unknown stream ${streamId}`);
       if (stream.ended) throw new StructreamError("stream_ended", `Stream ${streamId} has ended`);
       const entry: LogEntry = { id: stream.nextId++, type: event.type, data: event.data };
+      stream.entries.push(entry);
       if (event.last === true) {
         entry.last = true;
         stream.ended = true;
         stream.expiresAt = now() + ttlMs;
+        stream.compactAt = now() + Math.min(ttlMs, compactAfterMs);
       }
-      stream.entries.push(entry);
       if (stream.entries.length - stream.head > maxEvents) {
         stream.head++;
         // Compact in batches: shifting on every append would cost O(maxEvents) per event.
@@ -197,6 +258,33 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
       }
       wake(stream);
       return entry.id;
+    },
+
+    async tail(streamId) {
+      const stream = live(streamId);
+      return stream === undefined ? undefined : { lastId: stream.nextId - 1, ended: stream.ended };
+    },
+
+    async snapshotAtOrBefore(streamId, id) {
+      const stream = live(streamId);
+      const first = stream?.entries[stream.head];
+      if (stream === undefined || first === undefined) return undefined;
+      // Ids are consecutive: the entry with `id` is at an arithmetic position; walk back from it.
+      for (let i = Math.min(stream.entries.length - 1, stream.head + id - first.id); i >= stream.head; i--) {
+        if (stream.entries[i].type === "snapshot") return stream.entries[i];
+      }
+      return undefined;
+    },
+
+    async cancel(streamId, reason) {
+      for (const listener of [...cancelListeners]) listener(streamId, reason);
+    },
+
+    onCancel(listener) {
+      cancelListeners.add(listener);
+      return () => {
+        cancelListeners.delete(listener);
+      };
     },
 
     read(streamId, afterId, readOptions = {}) {

@@ -65,6 +65,11 @@ export function toWebRequest(req: IncomingMessage, res?: ServerResponse): Reques
  * ```
  */
 export async function writeResponseToNode(res: ServerResponse, response: Response): Promise<void> {
+  if (res.destroyed) {
+    // The client left while the response was being made: release what the body holds.
+    await response.body?.cancel().catch(() => {});
+    return;
+  }
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
     if (name !== "set-cookie") headers[name] = value;

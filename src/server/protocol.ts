@@ -11,7 +11,11 @@ import { applyPatch, decodePatch, diff, type PatchOp } from "./patch.ts";
  * - `patch`: operations that turn the last value into the next (compact wire form). Sent without an
  *   `event:` line (SSE's default type, `message`), to save bytes on the most frequent event.
  * - `status`, `progress`, `field`, `field-state`, `retry`: the stream's events of the same names.
- * - `complete` (the validated value), `error` (code and message): the last event of a stream.
+ * - `complete` (the validated value), `stream-error` (code and message): the last event of a
+ *   stream. (`error` is read too, from relays before 0.2; a name an `EventSource` also gives to its
+ *   own connection errors.)
+ * - `unavailable` (no id): the relay's event log cannot be reached; the relay ends the response
+ *   and the client reconnects with backoff, resuming from its last event.
  */
 export type RelayEventType =
   | "stream"
@@ -23,7 +27,8 @@ export type RelayEventType =
   | "field-state"
   | "retry"
   | "complete"
-  | "error";
+  | "stream-error"
+  | "unavailable";
 
 /** An error as the relay sends it: a stable code and a message for a person, nothing else. */
 export interface PublicError {
@@ -44,7 +49,9 @@ export type RelayEvent =
   | { type: "retry"; attempt: number; delayMs: number; error: PublicError }
   /** Without `value`, the final value is the client's snapshot. */
   | { type: "complete"; value?: unknown; stats?: StreamStats }
-  | { type: "error"; error: PublicError };
+  | { type: "error"; error: PublicError }
+  /** Not a stream event: the relay cannot serve the stream now (its log is down); reconnect later. */
+  | { type: "unavailable"; error: PublicError };
 
 /** What a client (or the relay replaying its log) knows of a stream at one event id. */
 export interface RelayState {
@@ -165,7 +172,10 @@ export function decodeRelayEvent(type: string, data: string): RelayEvent | undef
       if (isObject(body.stats)) event.stats = body.stats as unknown as StreamStats;
       return event;
     }
+    case "stream-error":
     case "error":
+      return { type: "error", error: readError(body) };
+    case "unavailable":
       return { type, error: readError(body) };
     default:
       return undefined;
@@ -212,9 +222,9 @@ function sameProgress(a: Progress | undefined, b: Progress | undefined): boolean
   );
 }
 
-/** True for the events that end a stream. */
+/** True for the events that end a stream (by their SSE `event:` name). */
 export function isTerminal(type: string): boolean {
-  return type === "complete" || type === "error";
+  return type === "complete" || type === "stream-error" || type === "error";
 }
 
 const SECRETS: RegExp[] = [

@@ -1,9 +1,10 @@
 import { createParser } from "eventsource-parser";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRandom, fakeStream, randomAnswer } from "../../test/relay-fixtures.ts";
-import { StreamError } from "../errors/index.ts";
+import { StreamError, StructreamError } from "../errors/index.ts";
 import type { StreamEvent } from "../stream/index.ts";
 import {
+  createMemoryEventLog,
   createRelay,
   decodeRelayEvent,
   INITIAL_STATE,
@@ -126,15 +127,19 @@ describe("a relayed stream", () => {
     expect(viaQuery.events.slice(2)).toEqual(all.slice(-1));
   });
 
-  it("tells a client that resumes after the end that the stream is over", async () => {
+  it("answers 204 to a client that reconnects after the last event, so an EventSource stops", async () => {
     const relay = relayFor();
     const { id } = await relay.start(fakeStream({ a: "b" }));
     const all = (await readSse(await get(relay, `/streams/${id}`))).events.slice(1);
+    const after = await get(relay, `/streams/${id}`, { "last-event-id": all.at(-1)!.id! });
+    expect(after.status).toBe(204);
+    expect(after.body).toBeNull();
+    // One before the end still gets the end.
     const { events } = await readSse(
-      await get(relay, `/streams/${id}`, { "last-event-id": all.at(-1)!.id! }),
+      await get(relay, `/streams/${id}`, { "last-event-id": all.at(-2)!.id! }),
     );
-    expect(events.map((e) => e.event)).toEqual(["stream", "snapshot"]);
-    expect(JSON.parse(events[1].data)).toMatchObject({ value: { a: "b" }, status: "complete" });
+    expect(events.map((e) => e.event)).toEqual(["stream", "snapshot", "complete"]);
+    expect(relay.connections).toBe(0);
   });
 
   it("runs the source once, whoever listens, and serves late readers from the log", async () => {
@@ -265,7 +270,7 @@ describe("a relayed stream", () => {
     const relay = relayFor();
     const { id } = await relay.start(sourceOf([{ type: "status", status: "streaming" }]));
     const { events } = await readSse(await get(relay, `/streams/${id}`));
-    expect(events.at(-1)).toMatchObject({ event: "error" });
+    expect(events.at(-1)).toMatchObject({ event: "stream-error" });
     expect(JSON.parse(events.at(-1)!.data)).toEqual({
       code: "truncated",
       message: "The stream ended without a result.",
@@ -366,7 +371,7 @@ describe("access", () => {
     const path = `/streams/${id}`;
     const cases: [Request, number, string][] = [
       [new Request(`http://relay.test${path}`, { method: "POST", body: "x" }), 405, "method_not_allowed"],
-      [new Request(`http://relay.test${path}`, { method: "DELETE" }), 405, "method_not_allowed"],
+      [new Request(`http://relay.test${path}`, { method: "PATCH" }), 405, "method_not_allowed"],
       [
         new Request(`http://relay.test${path}`, { headers: { "last-event-id": "12abc" } }),
         400,
@@ -393,7 +398,7 @@ describe("access", () => {
       expect((await response.json()).error.code).toBe(code);
     }
     const post = await relay.handle(new Request(`http://relay.test${path}`, { method: "POST" }));
-    expect(post.headers.get("allow")).toBe("GET, HEAD");
+    expect(post.headers.get("allow")).toBe("GET, HEAD, DELETE");
     const head = await relay.handle(new Request(`http://relay.test${path}`, { method: "HEAD" }));
     expect(head.status).toBe(200);
     expect(head.body).toBeNull();
@@ -478,5 +483,206 @@ describe("toEventStreamResponse", () => {
   it("works without a relay of its own", async () => {
     const response = await toEventStreamResponse(fakeStream([1, 2, 3]));
     expect(replay((await readSse(response)).events).value).toEqual([1, 2, 3]);
+  });
+});
+
+describe("limits and faults (issue 12)", () => {
+  const hang = (ms = 100): RelaySource & { aborted: boolean } => {
+    const source = {
+      aborted: false,
+      async *[Symbol.asyncIterator]() {
+        await new Promise((r) => setTimeout(r, ms));
+        yield { type: "error", error: new StreamError("timeout", "done") } as StreamEvent<unknown>;
+      },
+      abort() {
+        source.aborted = true;
+      },
+    };
+    return source;
+  };
+
+  it("holds maxStreams under concurrent starts: the limit is reserved before log.create", async () => {
+    const relay = relayFor({ maxStreams: 3 });
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => relay.start(hang())));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(3);
+    for (const r of results.filter((r) => r.status === "rejected"))
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: "limit_exceeded" });
+    expect(relay.running).toBe(3);
+  });
+
+  it("aborts the source when the log refuses the stream, and frees its slot", async () => {
+    const log = createMemoryEventLog();
+    log.create = async () => {
+      throw new StructreamError("log_unavailable", "down");
+    };
+    const relay = relayFor({ log, maxStreams: 1 });
+    const source = hang();
+    await expect(relay.start(source)).rejects.toMatchObject({ code: "log_unavailable" });
+    expect(source.aborted).toBe(true);
+    expect(relay.running).toBe(0);
+  });
+
+  it("holds maxConnections under concurrent requests and releases a request whose client left", async () => {
+    const relay = relayFor({ maxConnections: 4, token: true });
+    const { id, token } = await relay.start(hang(300));
+    const auth = { authorization: `Bearer ${token}` };
+    // Clients that leave while the token is being checked (before the response begins).
+    for (let i = 0; i < 50; i++) {
+      const controller = new AbortController();
+      const pending = relay.handle(
+        new Request(`http://relay.test/streams/${id}`, { headers: auth, signal: controller.signal }),
+      );
+      controller.abort();
+      const response = await pending;
+      await response.body?.cancel().catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, 0));
+    expect(relay.connections).toBe(0);
+    const responses = await Promise.all(Array.from({ length: 10 }, () => get(relay, `/streams/${id}`, auth)));
+    expect(responses.filter((r) => r.status === 200)).toHaveLength(4);
+    for (const r of responses.filter((r) => r.status !== 200)) {
+      expect(r.status).toBe(503);
+      expect(r.headers.get("retry-after")).not.toBeNull();
+    }
+    await Promise.all(responses.map((r) => r.body?.cancel()));
+    expect(relay.connections).toBe(0);
+  });
+
+  it("answers 400 for an event id beyond the last sent, and for a malformed token", async () => {
+    const relay = relayFor({ token: true });
+    const { id, token } = await relay.start(fakeStream({ a: "b" }));
+    await relay.finished(id);
+    const auth = { authorization: `Bearer ${token}` };
+    const beyond = await get(relay, `/streams/${id}`, { ...auth, "last-event-id": "99999" });
+    expect(beyond.status).toBe(400);
+    expect((await beyond.json()).error.code).toBe("malformed_event_id");
+    const huge = await get(relay, `/streams/${id}`, { ...auth, "last-event-id": "999999999999999" });
+    expect(huge.status).toBe(400);
+    for (const authorization of ["Bearer x", "Basic abc", "Bearer", `Bearer ${token}x`]) {
+      const response = await get(relay, `/streams/${id}`, { authorization });
+      expect(response.status, authorization).toBe(400);
+      expect((await response.json()).error.code).toBe("malformed_token");
+    }
+    expect(relay.connections).toBe(0);
+  });
+
+  it("sends a value's patch before its field and field-state complete events", async () => {
+    const relay = relayFor();
+    // The order structuredStream emits a chunk in: states and fields as the parser meets them, then
+    // the chunk's partial (which shares the field's value).
+    const b = [1];
+    const events: StreamEvent<unknown>[] = [
+      { type: "status", status: "streaming" },
+      { type: "field-state", path: ["a"], pointer: "/a", state: "streaming" },
+      {
+        type: "partial",
+        value: { a: "he" },
+        progress: { completed: 0, total: 2, percent: 0, pending: ["/a", "/b"] },
+      },
+      { type: "field-state", path: ["a"], pointer: "/a", state: "complete" },
+      { type: "field", path: ["a"], pointer: "/a", value: "hello" },
+      { type: "field-state", path: ["b"], pointer: "/b", state: "complete" },
+      { type: "field", path: ["b"], pointer: "/b", value: b },
+      {
+        type: "partial",
+        value: { a: "hello", b },
+        progress: { completed: 2, total: 2, percent: 99, pending: [] },
+      },
+      { type: "complete", value: { a: "hello", b }, stats: undefined as never },
+    ];
+    const { id } = await relay.start(sourceOf(events));
+    const { events: sse } = await readSse(await get(relay, `/streams/${id}`));
+    let state = INITIAL_STATE;
+    for (const e of sse.slice(1)) {
+      const decoded = decodeRelayEvent(e.event, e.data)!;
+      if (decoded.type === "field" || (decoded.type === "field-state" && decoded.state === "complete")) {
+        const at = decoded.path.reduce<unknown>((v, k) => (v as Record<string, unknown>)?.[k], state.value);
+        expect(at, `${e.event} ${e.data}`).toEqual(
+          decoded.type === "field" && "value" in decoded ? decoded.value : (at ?? "missing"),
+        );
+        expect(at).not.toBeUndefined();
+        if (decoded.type === "field") expect("value" in decoded).toBe(false);
+      }
+      state = reduceRelayState(state, decoded);
+    }
+    expect(state.value).toEqual({ a: "hello", b: [1] });
+  });
+
+  it("resumes from the nearest snapshot at or before Last-Event-ID, not from the first event", async () => {
+    const log = createMemoryEventLog();
+    const reads: number[] = [];
+    const read = log.read.bind(log);
+    log.read = (streamId, afterId, o) => {
+      reads.push(afterId);
+      return read(streamId, afterId, o);
+    };
+    const relay = relayFor({ log, snapshotEvery: 8 });
+    const answer = randomAnswer(createRandom(11), 6);
+    const { id } = await relay.start(fakeStream(answer, { seed: 11 }));
+    const all = (await readSse(await get(relay, `/streams/${id}`))).events.slice(1);
+    const snapshots = all.filter((e) => e.event === "snapshot").map((e) => Number(e.id));
+    expect(snapshots.length).toBeGreaterThan(1);
+    const after = snapshots[1] + 2;
+    const resumed = await readSse(await get(relay, `/streams/${id}`, { "last-event-id": String(after) }));
+    expect(reads.at(-1)).toBe(snapshots[1]);
+    expect(resumed.events[1]).toMatchObject({ event: "snapshot", id: String(after) });
+    expect(resumed.events.slice(2)).toEqual(all.filter((e) => Number(e.id) > after));
+    expect(replay(resumed.events).value).toEqual(answer);
+  });
+
+  it("cancels a stream on DELETE with its token, and on another relay sharing the log", async () => {
+    const log = createMemoryEventLog();
+    const a = relayFor({ log, token: true });
+    const b = relayFor({ log, token: true });
+    const source = fakeStream({ text: "x".repeat(5000) }, { maxChunk: 1, delayMs: 1 });
+    const { id, token } = await a.start(source);
+    const reading = readSse(await get(a, `/streams/${id}`, { authorization: `Bearer ${token}` }));
+    const denied = await b.handle(new Request(`http://relay.test/streams/${id}`, { method: "DELETE" }));
+    expect(denied.status).toBe(401);
+    const accepted = await b.handle(
+      new Request(`http://relay.test/streams/${id}`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${token}` },
+      }),
+    );
+    expect(accepted.status).toBe(202);
+    const { events } = await reading;
+    expect(source.aborted).toBe(true);
+    expect(events.at(-1)).toMatchObject({ event: "stream-error" });
+    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ code: "aborted" });
+    const again = await b.handle(
+      new Request(`http://relay.test/streams/${id}`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${token}` },
+      }),
+    );
+    expect(again.status).toBe(204);
+    // relay.abort on B stops a stream that A runs.
+    const second = fakeStream({ text: "y".repeat(5000) }, { maxChunk: 1, delayMs: 1 });
+    const started = await a.start(second);
+    expect(b.abort(started.id, "Stopped on B.")).toBe(true);
+    await a.finished(started.id);
+    expect(second.aborted).toBe(true);
+  });
+
+  it("drops an ended stream's history before its last snapshot after compactAfterMs", async () => {
+    let now = 0;
+    const log = createMemoryEventLog({ compactAfterMs: 1_000, now: () => now });
+    const relay = relayFor({ log, snapshotEvery: 4 });
+    const answer = randomAnswer(createRandom(5), 4);
+    const { id } = await relay.start(fakeStream(answer, { seed: 5 }));
+    await relay.finished(id);
+    const count = async () => {
+      let n = 0;
+      for await (const _ of log.read(id, 0)) n++;
+      return n;
+    };
+    const before = await count();
+    now = 2_000;
+    await log.meta(id);
+    const after = await count();
+    expect(after).toBeLessThan(before / 2);
+    const { events } = await readSse(await get(relay, `/streams/${id}`, { "last-event-id": "1" }));
+    expect(replay(events).value).toEqual(answer);
   });
 });

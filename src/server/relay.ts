@@ -1,7 +1,14 @@
-import { StructreamError } from "../errors/index.ts";
-import { type PathSegment, valueAt } from "../json/index.ts";
+import { isStructreamError, StructreamError } from "../errors/index.ts";
+import { valueAt } from "../json/index.ts";
 import type { Progress, StreamEvent, StreamStatus } from "../stream/index.ts";
-import { createMemoryEventLog, type EventLog, type LogEntry } from "./event-log.ts";
+import {
+  createMemoryEventLog,
+  type EventLog,
+  type LogEntry,
+  type LogEvent,
+  type LogTail,
+  type StreamMeta,
+} from "./event-log.ts";
 import { constantTimeEqual, ID_PATTERN, randomId, sha256Hex } from "./ids.ts";
 import { diff, encodePatch } from "./patch.ts";
 import {
@@ -82,6 +89,13 @@ export interface RelayOptions {
    * @defaultValue `console.error`
    */
   onError?: (error: unknown, streamId: string) => void;
+  /**
+   * How long a running stream waits for its log to accept an event again (Redis unreachable)
+   * before the relay gives up and aborts the stream, in ms. Meanwhile the stream is not read
+   * further (the model's output waits in its bounded buffer) and writes are retried with backoff.
+   * @defaultValue 30_000
+   */
+  logOutageMs?: number;
 }
 
 /** Options of {@link Relay.start}. */
@@ -120,14 +134,22 @@ export interface Relay {
   start(source: RelaySource, options?: RelayStartOptions): Promise<StartedStream>;
   /**
    * Serves `GET .../<id>` (the id is the last path segment): the stream's events after
-   * `Last-Event-ID` (header, or `?lastEventId=`) as `text/event-stream`. 400 for a malformed id or
-   * event id, 401 without a required token, 403 for a wrong one, 404 for an unknown stream, 405 for
-   * another method, 413 for a body, 414 for an overlong URL, 503 beyond `maxConnections`.
+   * `Last-Event-ID` (header, or `?lastEventId=`) as `text/event-stream`; 204 when that id is the
+   * stream's last event (so a plain `EventSource` stops reconnecting). `DELETE .../<id>` stops the
+   * stream (202; 204 when it had already ended), with the same checks. 400 for a malformed id,
+   * event id (or one beyond the last sent) or token, 401 without a required token, 403 for a wrong
+   * one, 404 for an unknown stream, 405 for another method, 413 for a body, 414 for an overlong
+   * URL, 503 with `Retry-After` beyond `maxConnections` or while the log is unreachable.
    */
   handle(request: Request): Promise<Response>;
   /** The SSE response for a stream, without checks (the caller has decided the client may read). */
   respond(id: string, options?: RelayRespondOptions): Response;
-  /** Aborts a stream this relay runs; its clients get an `error` event with code `aborted`. */
+  /**
+   * Stops a stream and its model call; its clients get a `stream-error` event with code `aborted`.
+   * A stream that another instance runs is stopped through the shared log (Redis pub/sub), when
+   * the log can (`EventLog.cancel`). Returns `true` when this instance runs the stream or the
+   * request went to the log, `false` when neither.
+   */
   abort(id: string, reason?: unknown): boolean;
   /** Resolves when every event of a stream this relay runs is in the log (at once for others). */
   finished(id: string): Promise<void>;
@@ -146,8 +168,11 @@ const SSE_HEADERS: Record<string, string> = {
   "x-accel-buffering": "no",
 };
 const MAX_URL_LENGTH = 8_192;
-const MAX_TOKEN_LENGTH = 512;
 const EVENT_ID = /^\d{1,15}$/;
+/** Seconds a client waits before retrying a 503 (`Retry-After`). */
+const RETRY_AFTER_SECONDS = "2";
+/** The reason a client's cancel request (`DELETE`) gives. */
+const CANCELLED = "Stopped by the client.";
 const encoder = new TextEncoder();
 const PING = encoder.encode(": ping\n\n");
 
@@ -155,6 +180,14 @@ interface Running {
   source: RelaySource;
   done: Promise<void>;
   abort(reason: unknown): void;
+}
+
+/** Equal for a primitive; same kind and size for a container (a field's value compared with the snapshot's). */
+function sameShallow(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length;
+  return !Array.isArray(b) && Object.keys(a).length === Object.keys(b).length;
 }
 
 function sameProgress(a: Progress | undefined, b: Progress): boolean {
@@ -167,9 +200,10 @@ function sameProgress(a: Progress | undefined, b: Progress): boolean {
   );
 }
 
-/** A JSON error response: `{ "error": { "code", "message" } }`. */
+/** A JSON error response: `{ "error": { "code", "message" } }`; every 503 carries `Retry-After`. */
 function errorResponse(status: number, code: string, message: string, headers?: HeadersInit): Response {
   const h = new Headers(headers);
+  if (status === 503 && !h.has("retry-after")) h.set("retry-after", RETRY_AFTER_SECONDS);
   h.set("content-type", "application/json; charset=utf-8");
   h.set("cache-control", "no-store");
   return new Response(JSON.stringify({ error: { code, message } }), { status, headers: h });
@@ -205,10 +239,31 @@ export function createRelay(options: RelayOptions = {}): Relay {
   const onError =
     options.onError ??
     ((error: unknown, streamId: string) => console.error(`structream relay: stream ${streamId}:`, error));
+  const logOutageMs = options.logOutageMs ?? 30_000;
   const running = new Map<string, Running>();
   const openResponses = new Set<() => void>();
+  /** Streams counted against `maxStreams` whose `log.create` has not returned yet. */
+  let starting = 0;
   let connections = 0;
   let closed = false;
+  // Cancel requests from any instance sharing the log reach the one that runs the stream.
+  const stopListening = log.onCancel?.((id, reason) => {
+    if (running.has(id)) abortLocal(id, reason === "" ? "The stream was cancelled." : reason);
+  });
+
+  function abortLocal(id: string, reason: unknown): boolean {
+    const entry = running.get(id);
+    if (entry === undefined) return false;
+    const why = reason ?? "The stream was aborted.";
+    if (entry.source.abort === undefined) entry.abort(why);
+    else {
+      entry.source.abort(why);
+      // A source that ignores abort() is cut off after a grace period.
+      const timer = setTimeout(() => entry.abort(why), 1_000);
+      void entry.done.finally(() => clearTimeout(timer));
+    }
+    return true;
+  }
 
   function errorData(error: unknown): PublicError {
     try {
@@ -227,8 +282,41 @@ export function createRelay(options: RelayOptions = {}): Relay {
     let lastSnapshotBytes = 0;
     let ended = false;
 
-    const append = async (type: string, data: string, last = false) => {
-      await log.append(id, last ? { type, data, last } : { type, data });
+    /**
+     * Writes one event, riding out a log outage: a write that fails for want of the log is retried
+     * with backoff for up to `logOutageMs` (the source is not read meanwhile); a log that lost the
+     * stream (`log_reset`: Redis restarted without persistence) gets a snapshot first, so readers
+     * resync from it. Anything else, or an outage that lasts, fails the stream (and aborts its source).
+     */
+    const durably = async (event: LogEvent) => {
+      const since = Date.now();
+      let delay = 50;
+      for (;;) {
+        try {
+          await log.append(id, event);
+          return;
+        } catch (error) {
+          if (isStructreamError(error) && error.code === "log_reset") {
+            await log.append(id, { type: "snapshot", data: JSON.stringify({ value, status, progress }) });
+            continue;
+          }
+          if (
+            !isStructreamError(error) ||
+            error.code !== "log_unavailable" ||
+            Date.now() - since >= logOutageMs
+          )
+            throw error;
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          delay = Math.min(1_000, delay * 2);
+        }
+      }
+    };
+
+    const append = async (name: string, data: string, last = false) => {
+      // The stream's failure is `stream-error` on the wire: an event named `error` would reach an
+      // EventSource's `onerror`, which also fires for every lost connection.
+      const type = name === "error" ? "stream-error" : name;
+      await durably(last ? { type, data, last } : { type, data });
       if (last) {
         ended = true;
         return;
@@ -237,7 +325,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       bytesSince += data.length;
       if ((since >= snapshotEvery && bytesSince >= 4 * lastSnapshotBytes) || since >= snapshotAtMost) {
         const snapshot = JSON.stringify({ value, status, progress });
-        await log.append(id, { type: "snapshot", data: snapshot });
+        await durably({ type: "snapshot", data: snapshot });
         since = 0;
         bytesSince = 0;
         lastSnapshotBytes = snapshot.length;
@@ -293,6 +381,32 @@ export function createRelay(options: RelayOptions = {}): Relay {
       }
     };
 
+    // The stream reports a chunk's `field` and `field-state` events as the parser meets them, then
+    // the chunk's `partial`: hold the notifications about values the client cannot see yet until the
+    // patch that brings them is written, so a client never hears of a value before it has it.
+    const held: StreamEvent<unknown>[] = [];
+    const flushHeld = async () => {
+      for (const event of held.splice(0)) await write(event);
+    };
+    const ordered = async (event: StreamEvent<unknown>) => {
+      if (event.type === "field" || event.type === "field-state") {
+        const visible =
+          event.type === "field"
+            ? sameShallow(valueAt(value, event.path), event.value)
+            : event.state !== "complete";
+        if (held.length > 0 || !visible) held.push(event);
+        else await write(event);
+        return;
+      }
+      if (event.type === "partial") {
+        await write(event);
+        await flushHeld();
+        return;
+      }
+      await flushHeld();
+      await write(event);
+    };
+
     const iterator = source[Symbol.asyncIterator]();
     const ABORTED = Symbol("aborted");
     let abortReason: unknown;
@@ -332,7 +446,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
           sourceDone = true;
           break;
         }
-        await write(result.value);
+        await ordered(result.value);
         if (ended) sourceDone = true;
       }
       if (!ended) {
@@ -344,8 +458,9 @@ export function createRelay(options: RelayOptions = {}): Relay {
       }
     } catch (error) {
       if (!ended) {
+        // One try, not `durably`: when the log is what failed, waiting for it again helps no one.
         try {
-          await append("error", JSON.stringify(errorData(error)), true);
+          await log.append(id, { type: "stream-error", data: JSON.stringify(errorData(error)), last: true });
         } catch (logError) {
           onError(logError, id);
         }
@@ -359,8 +474,17 @@ export function createRelay(options: RelayOptions = {}): Relay {
 
   async function* connectionEvents(id: string, after: number, signal: AbortSignal): AsyncGenerator<string> {
     let state: RelayState = INITIAL_STATE;
+    let from = 0;
+    if (after > 0 && log.snapshotAtOrBefore !== undefined) {
+      // Rebuild the client's state from the nearest snapshot, not from the stream's first event.
+      const snapshot = await log.snapshotAtOrBefore(id, after);
+      if (snapshot !== undefined) {
+        state = reduceEntry(INITIAL_STATE, snapshot);
+        from = snapshot.id;
+      }
+    }
     let stateKnown = true;
-    let expected = 1;
+    let expected = from + 1;
     let started = false;
     let resyncing = false;
     let cursor = after;
@@ -371,7 +495,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         eventId,
       );
 
-    for await (const entry of log.read(id, 0, { signal })) {
+    for await (const entry of log.read(id, from, { signal })) {
       if (entry.id !== expected) stateKnown = false;
       expected = entry.id + 1;
       if (entry.id <= after) {
@@ -395,7 +519,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
       cursor = entry.id;
       yield formatSseEvent(entry.type, entry.data, entry.id);
     }
-    // Everything was already sent (a resume after the end): the state tells the client it is over.
+    // Everything was already sent (a resume after the end, with a log that has no `tail`): the
+    // state tells the client it is over.
     if (!started && after > 0 && stateKnown && expected > 1) yield snapshotOf(state, after);
   }
 
@@ -408,7 +533,16 @@ export function createRelay(options: RelayOptions = {}): Relay {
     }
   }
 
-  function respond(id: string, respondOptions: RelayRespondOptions = {}): Response {
+  /**
+   * The SSE response for a stream; its connection is already counted in `connections` (reserved
+   * before the first await of `handle`) and is released on every path: the end of the stream, the
+   * client's cancel, the relay's close, and a request whose client left before the response began.
+   */
+  function openResponse(
+    id: string,
+    respondOptions: RelayRespondOptions,
+    requestSignal?: AbortSignal,
+  ): Response {
     const after = respondOptions.lastEventId ?? 0;
     const controller = new AbortController();
     const events = connectionEvents(id, after, controller.signal);
@@ -420,8 +554,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
       done = true;
       connections--;
       openResponses.delete(closeFromRelay);
+      requestSignal?.removeEventListener("abort", onGone);
       if (timer !== undefined) clearInterval(timer);
       controller.abort();
+      void events.return(undefined).catch(() => {});
     };
     const closeFromRelay = () => {
       finish();
@@ -431,8 +567,11 @@ export function createRelay(options: RelayOptions = {}): Relay {
         // Already closed or errored by the consumer.
       }
     };
-    connections++;
+    // The client went away, perhaps before anyone read the body (a socket closed right after its GET).
+    const onGone = () => closeFromRelay();
     openResponses.add(closeFromRelay);
+    if (requestSignal?.aborted === true) queueMicrotask(onGone);
+    else requestSignal?.addEventListener("abort", onGone, { once: true });
     const hello: Record<string, string> = { id };
     if (respondOptions.resumeUrl !== undefined) hello.url = respondOptions.resumeUrl;
     if (respondOptions.token !== undefined) hello.token = respondOptions.token;
@@ -460,15 +599,28 @@ export function createRelay(options: RelayOptions = {}): Relay {
             c.close();
           } else c.enqueue(encoder.encode(next.value));
         } catch (error) {
-          // The log failed: end this response; the client reconnects and resumes.
+          if (done) return;
+          // The log failed (Redis unreachable): say so, then end this response. The client retries
+          // with backoff and resumes exactly from its last event once the log is back.
           onError(error, id);
+          const code = isStructreamError(error) ? error.code : "log_unavailable";
+          c.enqueue(
+            encoder.encode(
+              formatSseEvent(
+                "unavailable",
+                JSON.stringify({
+                  code: code === "log_reset" ? "log_unavailable" : code,
+                  message: "The relay's event log is unavailable; reconnect later.",
+                }),
+              ),
+            ),
+          );
           finish();
           c.close();
         }
       },
       cancel() {
         finish();
-        void events.return(undefined).catch(() => {});
       },
     });
     const headers = new Headers(options.headers);
@@ -479,17 +631,23 @@ export function createRelay(options: RelayOptions = {}): Relay {
     return new Response(body, { status: 200, headers });
   }
 
+  function respond(id: string, respondOptions: RelayRespondOptions = {}): Response {
+    connections++;
+    return openResponse(id, respondOptions);
+  }
+
+  function logUnavailable(error: unknown, id: string, extra: HeadersInit | undefined): Response {
+    onError(error, id);
+    return errorResponse(503, "log_unavailable", "The relay's event log is unavailable; retry later", extra);
+  }
+
   async function handle(request: Request): Promise<Response> {
     const extra = options.headers;
-    if (request.method !== "GET" && request.method !== "HEAD") {
+    const method = request.method;
+    if (method !== "GET" && method !== "HEAD" && method !== "DELETE") {
       const h = new Headers(extra);
-      h.set("allow", "GET, HEAD");
-      return errorResponse(
-        405,
-        "method_not_allowed",
-        `${request.method} is not allowed: read a stream with GET`,
-        h,
-      );
+      h.set("allow", "GET, HEAD, DELETE");
+      return errorResponse(405, "method_not_allowed", `${method} is not allowed: read a stream with GET`, h);
     }
     if (request.url.length > MAX_URL_LENGTH) {
       return errorResponse(414, "uri_too_long", `The URL is longer than ${MAX_URL_LENGTH} characters`, extra);
@@ -526,53 +684,136 @@ export function createRelay(options: RelayOptions = {}): Relay {
       lastEventId = Number(rawEventId);
     }
     const authorization = request.headers.get("authorization");
-    const bearer = authorization === null ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
-    const token = bearer ?? url.searchParams.get("token");
-    if (token !== null && token !== undefined && token.length > MAX_TOKEN_LENGTH) {
-      return errorResponse(400, "malformed_token", "The token is too long", extra);
+    let token: string | null = url.searchParams.get("token");
+    if (authorization !== null) {
+      const bearer = /^Bearer +(\S+) *$/i.exec(authorization)?.[1];
+      if (bearer === undefined) {
+        return errorResponse(
+          400,
+          "malformed_token",
+          "Send the token as Authorization: Bearer <token>",
+          extra,
+        );
+      }
+      token = bearer;
     }
-    const meta = await log.meta(id);
-    if (meta === undefined)
-      return errorResponse(404, "not_found", "No such stream (or it has expired)", extra);
-    if (meta.tokenHash !== "") {
-      if (token === null || token === undefined || token === "") {
+    // Tokens are what `start` made: 22 base64url characters. Anything else is malformed, not wrong.
+    if (token !== null && token !== "" && !ID_PATTERN.test(token)) {
+      return errorResponse(400, "malformed_token", "A token is 22 base64url characters", extra);
+    }
+    if (closed) return errorResponse(503, "relay_closed", "The relay is shutting down", extra);
+    // Reserved before the first await, released on every path below: concurrent requests can never
+    // exceed the limit, and a request that fails or whose client leaves is never left counted.
+    const reading = method !== "DELETE";
+    if (reading) {
+      if (connections >= maxConnections) {
+        return errorResponse(
+          503,
+          "too_many_connections",
+          "The relay serves as many connections as it may",
+          extra,
+        );
+      }
+      connections++;
+    }
+    let handedOver = false;
+    try {
+      let meta: StreamMeta | undefined;
+      try {
+        meta = await log.meta(id);
+      } catch (error) {
+        return logUnavailable(error, id, extra);
+      }
+      if (meta === undefined)
+        return errorResponse(404, "not_found", "No such stream (or it has expired)", extra);
+      if (meta.tokenHash !== "") {
+        if (token === null || token === "") {
+          const h = new Headers(extra);
+          h.set("www-authenticate", 'Bearer realm="structream"');
+          return errorResponse(401, "unauthorized", "This stream needs its token (Authorization: Bearer)", h);
+        }
+        // Both sides are SHA-256 digests: equal length, compared without an early exit.
+        if (!constantTimeEqual(await sha256Hex(token), meta.tokenHash)) {
+          return errorResponse(403, "forbidden", "The token does not open this stream", extra);
+        }
+      }
+      let tail: LogTail | undefined;
+      if (log.tail !== undefined && (lastEventId > 0 || method === "DELETE")) {
+        try {
+          tail = await log.tail(id);
+        } catch (error) {
+          return logUnavailable(error, id, extra);
+        }
+        if (tail === undefined)
+          return errorResponse(404, "not_found", "No such stream (or it has expired)", extra);
+        if (lastEventId > tail.lastId) {
+          return errorResponse(
+            400,
+            "malformed_event_id",
+            `Last-Event-ID ${lastEventId} is beyond the stream's last event (${tail.lastId})`,
+            extra,
+          );
+        }
+      }
+      if (method === "DELETE") {
+        if (tail?.ended === true) return new Response(null, { status: 204, headers: new Headers(extra) });
+        if (!abortLocal(id, CANCELLED) && log.cancel !== undefined) {
+          try {
+            await log.cancel(id, CANCELLED);
+          } catch (error) {
+            return logUnavailable(error, id, extra);
+          }
+        }
         const h = new Headers(extra);
-        h.set("www-authenticate", 'Bearer realm="structream"');
-        return errorResponse(401, "unauthorized", "This stream needs its token (Authorization: Bearer)", h);
+        h.set("content-type", "application/json; charset=utf-8");
+        h.set("cache-control", "no-store");
+        return new Response(JSON.stringify({ id, status: "cancelling" }), { status: 202, headers: h });
       }
-      // Both sides are SHA-256 digests: equal length, compared without an early exit.
-      if (!constantTimeEqual(await sha256Hex(token), meta.tokenHash)) {
-        return errorResponse(403, "forbidden", "The token does not open this stream", extra);
+      // The stream ended at the client's last event: nothing more will come. 204 tells a plain
+      // EventSource to stop reconnecting (any other answer makes it replay the stream forever).
+      if (tail?.ended === true && lastEventId >= tail.lastId) {
+        return new Response(null, { status: 204, headers: new Headers(extra) });
       }
+      if (request.signal.aborted) return errorResponse(499, "client_closed", "The client went away", extra);
+      if (method === "HEAD") {
+        const h = new Headers(extra);
+        for (const [name, value] of Object.entries(SSE_HEADERS)) h.set(name, value);
+        return new Response(null, { status: 200, headers: h });
+      }
+      handedOver = true;
+      return openResponse(id, { lastEventId }, request.signal);
+    } finally {
+      if (reading && !handedOver) connections--;
     }
-    if (connections >= maxConnections || closed) {
-      const h = new Headers(extra);
-      h.set("retry-after", "5");
-      return errorResponse(503, "too_many_connections", "The relay serves as many connections as it may", h);
-    }
-    if (request.method === "HEAD") {
-      const h = new Headers(extra);
-      for (const [name, value] of Object.entries(SSE_HEADERS)) h.set(name, value);
-      return new Response(null, { status: 200, headers: h });
-    }
-    return respond(id, { lastEventId });
   }
 
   return {
     async start(source, startOptions = {}) {
       if (closed) throw new StructreamError("relay_closed", "The relay is closed");
-      if (running.size >= maxStreams) {
+      // Reserved before the first await, so concurrent starts cannot pass the limit together.
+      if (running.size + starting >= maxStreams) {
         throw new StructreamError(
           "limit_exceeded",
           `The relay runs ${maxStreams} streams already (maxStreams)`,
         );
       }
+      starting++;
       const id = randomId();
       const token = (startOptions.token ?? options.token ?? false) ? randomId() : undefined;
-      await log.create(id, {
-        tokenHash: token === undefined ? "" : await sha256Hex(token),
-        createdAt: Date.now(),
-      });
+      try {
+        await log.create(id, {
+          tokenHash: token === undefined ? "" : await sha256Hex(token),
+          createdAt: Date.now(),
+        });
+      } catch (error) {
+        // Nobody will ever read this stream: stop the model call it would make.
+        source.abort?.("The relay could not record the stream.");
+        throw isStructreamError(error)
+          ? error
+          : new StructreamError("log_unavailable", "The relay's event log is unavailable", { cause: error });
+      } finally {
+        starting--;
+      }
       let abort!: (reason: unknown) => void;
       const aborted = new Promise<unknown>((resolve) => {
         abort = resolve;
@@ -589,16 +830,16 @@ export function createRelay(options: RelayOptions = {}): Relay {
     respond,
 
     abort(id, reason) {
-      const entry = running.get(id);
-      if (entry === undefined) return false;
-      const why = reason ?? "The stream was aborted.";
-      if (entry.source.abort === undefined) entry.abort(why);
-      else {
-        entry.source.abort(why);
-        // A source that ignores abort() is cut off after a grace period.
-        const timer = setTimeout(() => entry.abort(why), 1_000);
-        void entry.done.finally(() => clearTimeout(timer));
-      }
+      if (abortLocal(id, reason)) return true;
+      // A log of this relay's own has no other instance to tell.
+      if (ownLog || log.cancel === undefined) return false;
+      const why =
+        typeof reason === "string"
+          ? reason
+          : reason instanceof Error
+            ? reason.message
+            : "The stream was aborted.";
+      void log.cancel(id, why).catch((error: unknown) => onError(error, id));
       return true;
     },
 
@@ -616,6 +857,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
 
     async close() {
       closed = true;
+      stopListening?.();
       for (const entry of running.values()) entry.abort("The relay closed.");
       await Promise.all([...running.values()].map((entry) => entry.done));
       for (const close of [...openResponses]) close();

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { isStructreamError } from "../errors/index.ts";
-import { parseSimulatorArgs } from "./args.ts";
 import { AttemptCounter, parseFault } from "./faults.ts";
 
 describe("parseFault", () => {
@@ -48,33 +47,4 @@ describe("AttemptCounter", () => {
     const always = parseFault("500");
     expect([1, 2, 3].every(() => counter.fires(always, "a"))).toBe(true);
   });
-});
-
-describe("parseSimulatorArgs", () => {
-  it("reads flags in both spellings", () => {
-    expect(
-      parseSimulatorArgs([
-        "--port",
-        "8787",
-        "--seed=7",
-        "--fault",
-        "429-once",
-        "--fast",
-        "--first-byte-delay",
-        "100",
-      ]),
-    ).toEqual({ port: 8787, seed: 7, fault: "429-once", pace: "fast", firstByteDelayMs: 100 });
-    expect(parseSimulatorArgs(["--pace=realtime", "--deltas-per-second=40", "--seed", "abc"])).toEqual({
-      pace: "realtime",
-      deltasPerSecond: 40,
-      seed: "abc",
-    });
-  });
-
-  it.each([["--nope"], ["--port", "99999"], ["--port"], ["--pace", "slow"], ["--fault", "bogus"], ["stray"]])(
-    "rejects %j",
-    (...args) => {
-      expect(() => parseSimulatorArgs(args)).toThrow();
-    },
-  );
 });

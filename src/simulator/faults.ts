@@ -105,6 +105,14 @@ export class AttemptCounter {
     return seen < fault.times;
   }
 
+  /** Records one more request under `key` (whatever its fault) and returns its number, from 1. */
+  next(key: string): number {
+    const id = `\u0000attempt\u0000${key}`;
+    const n = (this.#counts.get(id) ?? 0) + 1;
+    this.#counts.set(id, n);
+    return n;
+  }
+
   clear(): void {
     this.#counts.clear();
   }

@@ -1,3 +1,4 @@
+import { withDescribedConstraints } from "./described-constraints.ts";
 import { stringForPattern } from "./pattern.ts";
 import { createProse, type Prose, promptWords } from "./prose.ts";
 import { createRandom, hashString, type Random } from "./random.ts";
@@ -70,30 +71,10 @@ export function generateValue(schema: unknown, options: GenerateValueOptions = {
   return generate(schema, context, 0, undefined);
 }
 
-/**
- * Constraints a provider moved into the description (Anthropic's structured outputs accept no
- * numeric or length bounds, so its SDK writes them as `{minimum: 1, maximum: 9}`): a real model
- * reads and follows them, and so does the simulator.
- */
-function describedConstraints(schema: SchemaObject): SchemaObject {
-  const description = schema.description;
-  if (typeof description !== "string") return schema;
-  const match = /\{([a-zA-Z]+: [^{}]+)\}/.exec(description);
-  if (match === null) return schema;
-  const extra: SchemaObject = {};
-  for (const part of match[1].split(", ")) {
-    const [name, raw] = part.split(": ");
-    if (name === undefined || raw === undefined || name in schema) continue;
-    const number = Number(raw);
-    extra[name] = Number.isFinite(number) ? number : raw;
-  }
-  return { ...schema, ...extra };
-}
-
 function generate(schema: unknown, context: Context, depth: number, key: string | undefined): unknown {
   const found = resolveSchema(schema, context.root);
   if (found === false) return null;
-  const resolved = describedConstraints(found);
+  const resolved = withDescribedConstraints(found);
   const { random } = context;
 
   if ("const" in resolved) return structuredClone(resolved.const);

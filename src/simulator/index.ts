@@ -90,7 +90,15 @@
  * first K requests with the same attempt key see it. The key is the header `x-sim-attempt-key`
  * when given, else (provider, model, prompt); counts live as long as the simulator instance.
  * `none` turns a global fault off for one request. Other headers: `x-sim-seed` (the seed of this
- * answer), `x-sim-pace` (`fast` or `realtime`).
+ * answer), `x-sim-pace` (`fast` or `realtime`), `x-sim-diverge` (`1`/`0`, see below).
+ *
+ * ## Retries that disagree
+ * By default every attempt under one attempt key gets the same answer, so a retry agrees with what
+ * the first attempt showed. With `divergeOnRetry: true` (the CLI's `--diverge`, or the header
+ * `x-sim-diverge: 1`) attempt `n ≥ 2` is seeded with the seed and `n`, so its answer differs from
+ * the first field on; with a transient fault (`sim-drop-once`) the first attempt breaks off
+ * mid-answer and the retry contradicts what it showed. `onRequest` reports each request's
+ * `attempt` and `seed`.
  *
  * A model name that starts with `sim-` and is not a fault, or an `x-sim-fault` outside the grammar,
  * is answered with 400 and the provider's error body, so a typo cannot pass for a fault.
@@ -116,7 +124,6 @@
  */
 
 export type { SimulatedProvider } from "./answer.ts";
-export { parseSimulatorArgs } from "./args.ts";
 export { type SplitDeltasOptions, splitDeltas } from "./deltas.ts";
 export { type Fault, type FaultKind, parseFault } from "./faults.ts";
 export { type GenerateValueOptions, generateValue } from "./generate-value.ts";

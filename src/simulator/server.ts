@@ -40,6 +40,16 @@ export interface SimulatorOptions extends PaceOptions {
    * @defaultValue `1000`
    */
   retryAfterMs?: number;
+  /**
+   * Answer each attempt differently: the seed of attempt `n` (n ≥ 2) under one attempt key is
+   * the seed combined with `n`, so a client's retry gets a different answer from the first
+   * attempt (different values from the first field on), as a real model's resampling does.
+   * Combine it with a transient fault (`drop-once`, `error-event-once`, ...) to see a retry
+   * contradict what the first attempt showed. A request can ask for it alone with the header
+   * `x-sim-diverge: 1` (and opt out with `x-sim-diverge: 0`).
+   * @defaultValue `false` (every attempt gets the same answer, so a retry agrees with the first)
+   */
+  divergeOnRetry?: boolean;
   /** Called once per request, after the simulator has decided how to answer (for logs). */
   onRequest?: (event: SimulatorRequestEvent) => void;
 }
@@ -56,6 +66,10 @@ export interface SimulatorRequestEvent {
   fault: string;
   /** 200, or the error status the simulator answers with. */
   status: number;
+  /** The request's number under its attempt key, from 1 (undefined for paths the simulator does not serve). */
+  attempt?: number;
+  /** The seed the answer was made with (differs from the configured one on a diverging retry). */
+  seed?: number | string;
 }
 
 /** A running simulator. */
@@ -291,7 +305,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     const attemptKey =
       header(req, "x-sim-attempt-key") ?? `${wire.provider}\u0000${request.model}\u0000${request.prompt}`;
+    const attempt = attempts.next(attemptKey);
     if (fault.kind !== "none" && !attempts.fires(fault, attemptKey)) fault = NO_FAULT;
+    const divergeHeader = header(req, "x-sim-diverge");
+    const diverge =
+      divergeHeader === undefined ? options.divergeOnRetry === true : /^(1|true|yes)$/i.test(divergeHeader);
+    const baseSeed = header(req, "x-sim-seed") ?? options.seed ?? 0;
+    const seed = diverge && attempt > 1 ? `${String(baseSeed)}\u0000attempt ${attempt}` : baseSeed;
 
     const status = fault.kind === "http" ? fault.status! : 200;
     report({
@@ -300,6 +320,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       stream: request.stream,
       fault: fault.spec,
       status,
+      attempt,
+      seed,
     });
     if (fault.kind === "http") {
       const retryAfterMs = Math.max(0, options.retryAfterMs ?? 1000);
@@ -313,7 +335,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return;
     }
 
-    const seed = header(req, "x-sim-seed") ?? options.seed ?? 0;
     const paceHeader = header(req, "x-sim-pace");
     const pace: Pace | undefined =
       paceHeader === "fast" || paceHeader === "realtime" ? paceHeader : options.pace;

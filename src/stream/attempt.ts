@@ -27,13 +27,47 @@ function isResponse(value: unknown): value is Response {
   return typeof Response !== "undefined" && value instanceof Response;
 }
 
-function utf8Length(text: string): number {
-  let n = text.length;
+/**
+ * The UTF-8 length of a string chunk. A surrogate pair is 4 bytes, a lone surrogate 3 (it encodes
+ * as U+FFFD). `afterHigh` says the previous chunk ended with a high surrogate, counted as 3 then:
+ * a low surrogate that completes it adds the missing 1.
+ */
+function utf8Length(text: string, afterHigh: boolean): number {
+  let n = 0;
+  let high = afterHigh;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 0x80) n += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : c >= 0x800 ? 0 : 1;
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xdc00 && c <= 0xdfff && high) n += 1;
+    else n += 3;
+    high = c >= 0xd800 && c <= 0xdbff;
   }
   return n;
+}
+
+function endsWithHigh(text: string): boolean {
+  const c = text.charCodeAt(text.length - 1);
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+/** Errors that came from the transport (a read, the source function, the body): retryable. */
+const transportErrors = new WeakSet<object>();
+
+function asTransport(error: unknown): unknown {
+  const marked = typeof error === "object" && error !== null ? error : new Error(String(error));
+  transportErrors.add(marked);
+  return marked;
+}
+
+/** Cancels the body of a source that arrived after its attempt was given up. */
+function discardLate(source: unknown): void {
+  if (isResponse(source)) void source.body?.cancel().catch(() => {});
+  else if (source !== null && typeof source === "object") {
+    if (typeof (source as ReadableStream).cancel === "function")
+      void (source as ReadableStream).cancel().catch(() => {});
+    else void (source as AsyncIterator<unknown>).return?.()?.catch?.(() => {});
+  }
 }
 
 /** Reads a source chunk by chunk; `cancel` stops it (and, for HTTP, closes the socket). */
@@ -76,6 +110,9 @@ export class Attempt {
   private providerId: ProviderId | undefined;
   /** The format was detected (not given) as raw JSON text. */
   private detectedText = false;
+  /** The last string chunk ended with a high surrogate (for exact byte counts). */
+  private afterHigh = false;
+  private readonly releaseOuter: () => void;
 
   constructor(
     // biome-ignore lint/suspicious/noExplicitAny: the attempt reports to a core of any value type.
@@ -83,10 +120,14 @@ export class Attempt {
     private readonly compiled: CompiledSchema | undefined,
     private readonly options: StructuredStreamOptions,
     outer: AbortSignal,
+    /** 0 for the first attempt, 1 for the first retry, ... */
+    private readonly index = 0,
   ) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+    const onOuterAbort = () => this.abort.abort(outer.reason);
     if (outer.aborted) this.abort.abort(outer.reason);
-    else outer.addEventListener("abort", () => this.abort.abort(outer.reason), { once: true });
+    else outer.addEventListener("abort", onOuterAbort, { once: true });
+    this.releaseOuter = () => outer.removeEventListener("abort", onOuterAbort);
     this.tracker =
       compiled === undefined
         ? undefined
@@ -211,7 +252,7 @@ export class Attempt {
           return;
         }
         rejectRead = reject;
-        chunks.read().then(resolve, reject);
+        chunks.read().then(resolve, (error) => reject(asTransport(error)));
       });
     try {
       this.resetIdle();
@@ -221,7 +262,20 @@ export class Attempt {
         source = await Promise.race([this.send(provider === "auto" ? "openai-chat" : provider), aborted]);
         if (provider === "auto") provider = "openai-chat";
       } else if (typeof source === "function") {
-        source = await Promise.race([source(), aborted]);
+        let opened: ReturnType<typeof source>;
+        try {
+          opened = Promise.resolve(source({ signal, attempt: this.index }));
+        } catch (error) {
+          throw asTransport(error);
+        }
+        // A source that answers after this attempt was given up has its body cancelled.
+        opened.then(
+          (late) => {
+            if (signal.aborted) discardLate(late);
+          },
+          () => {},
+        );
+        source = await Promise.race([opened.catch((error) => Promise.reject(asTransport(error))), aborted]);
       }
       if (isResponse(source)) {
         contentType = source.headers.get("content-type") ?? undefined;
@@ -244,7 +298,10 @@ export class Attempt {
         let events: ProviderEvent[];
         if (typeof chunk === "string" || chunk instanceof Uint8Array) {
           const text = typeof chunk === "string" ? chunk : bytes.decode(chunk, { stream: true });
-          this.core.noteBytes(typeof chunk === "string" ? utf8Length(chunk) : chunk.length);
+          if (typeof chunk === "string") {
+            this.core.noteBytes(utf8Length(chunk, this.afterHigh));
+            this.afterHigh = endsWithHigh(chunk);
+          } else this.core.noteBytes(chunk.length);
           if (decoder === undefined) {
             pending += text;
             if (provider === "auto") {
@@ -305,11 +362,11 @@ export class Attempt {
       // The official SDKs throw their API errors mid-stream rather than yielding them.
       const sdkError = thrown instanceof StreamError ? undefined : errorFromSdk(thrown);
       if (sdkError !== undefined) throw this.providerFailure(sdkError);
-      if (
-        thrown instanceof TypeError ||
-        (thrown instanceof Error && !(thrown instanceof StreamError) && thrown.name !== "JsonParseError")
-      ) {
-        throw new StreamError("connection_lost", `The connection broke mid-stream (${thrown.message}).`, {
+      // Only the transport's failures are retryable; an exception from anywhere else (a bug, a
+      // consumer's code) is not a lost connection and must not call the model again.
+      if (typeof thrown === "object" && thrown !== null && transportErrors.has(thrown)) {
+        const message = thrown instanceof Error ? thrown.message : String(thrown);
+        throw new StreamError("connection_lost", `The connection broke mid-stream (${message}).`, {
           retryable: true,
           cause: thrown,
           text: this.text,
@@ -318,9 +375,12 @@ export class Attempt {
       throw thrown;
     } finally {
       if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-      if (!finished && reader !== undefined) await reader.cancel(signal.reason ?? "stopped");
-      // Release the listener on the outer signal by aborting our own (it is finished either way).
-      if (!signal.aborted) this.abort.abort("attempt finished");
+      this.releaseOuter();
+      if (!finished) {
+        // A failed attempt's signal aborts, so a source function's own fetch is cancelled too.
+        if (!signal.aborted) this.abort.abort(new StreamError("aborted", "This attempt was given up."));
+        if (reader !== undefined) await reader.cancel(signal.reason ?? "stopped");
+      }
     }
   }
 
@@ -365,6 +425,10 @@ export class Attempt {
   }
 
   private providerFailure(event: ProviderErrorEvent): StreamError {
+    if (event.errorType === "limit_exceeded") {
+      // A limit structream enforces on the wire (an oversized event), not the provider's error.
+      return new StreamError("limit_exceeded", event.message, { text: this.text });
+    }
     const rateLimited = event.status === 429 || /rate.?limit|resource_exhausted/i.test(event.errorType);
     const where = event.status !== undefined ? `HTTP ${event.status}` : event.errorType;
     return new StreamError(
@@ -471,7 +535,18 @@ export class Attempt {
   /** Validates the complete value with the user's own validator; resolves to its output. */
   async validateFinal(value: unknown): Promise<unknown> {
     if (this.compiled === undefined) return value;
-    const outcome = await this.compiled.validateFinal(value);
+    let outcome: Awaited<ReturnType<CompiledSchema["validateFinal"]>>;
+    try {
+      outcome = await this.compiled.validateFinal(value);
+    } catch (error) {
+      // The user's validator threw instead of reporting issues: the value was not accepted.
+      const message = error instanceof Error ? error.message : String(error);
+      throw new StreamError("schema_mismatch", `The schema's validator threw: ${message}`, {
+        issues: [{ path: [], pointer: "", code: "validator_threw", message }],
+        text: this.text,
+        cause: error,
+      });
+    }
     if ("issues" in outcome && outcome.issues !== undefined) throw this.mismatch(outcome.issues);
     return outcome.value;
   }

@@ -9,6 +9,12 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** @defaultValue 10000 */
   maxDelayMs?: number;
+  /**
+   * The longest `retry-after` a provider may ask for. A longer one fails the stream at once with
+   * `rate_limited` (its `retryAfterMs` says how long the provider asked for) instead of sleeping.
+   * @defaultValue `maxDelayMs`
+   */
+  maxRetryAfterMs?: number;
 }
 
 /**

@@ -1,5 +1,6 @@
 export { backoffDelay, type RetryOptions } from "./backoff.ts";
 export {
+  type SourceContext,
   type StreamSource,
   type StreamValue,
   StructuredStream,

@@ -19,6 +19,8 @@ import {
 import { EventQueue } from "../shared/index.ts";
 import { Attempt } from "./attempt.ts";
 import { backoffDelay, type RetryOptions, sleep } from "./backoff.ts";
+import { checkOptions } from "./options.ts";
+import { jsonEqual, reportConsumerError } from "./report.ts";
 import type {
   DeepPartial,
   FieldState,
@@ -31,13 +33,32 @@ import type {
   StreamStatus,
 } from "./types.ts";
 
+/** What a `source` function is given for each attempt. */
+export interface SourceContext {
+  /**
+   * Aborted when this attempt is given up (time-out, failure, `abort()`, the caller's signal):
+   * pass it to `fetch` so the request and its body are cancelled.
+   */
+  signal: AbortSignal;
+  /** 0 for the first call, 1 for the first retry, and so on. */
+  attempt: number;
+}
+
 /** What `structuredStream` can read. */
 export type StreamSource =
   | Response
   | ReadableStream<Uint8Array | string>
   | AsyncIterable<string | Uint8Array | object>
-  /** Called once per attempt, so a stream you open yourself can be retried. */
-  | (() => Promise<
+  /**
+   * Called once per attempt, so a stream you open yourself can be retried.
+   * @example
+   * ```ts
+   * source: ({ signal }) => fetch(url, { method: "POST", body, signal })
+   * ```
+   */
+  | ((
+      context: SourceContext,
+    ) => Promise<
       Response | ReadableStream<Uint8Array | string> | AsyncIterable<string | Uint8Array | object>
     >);
 
@@ -94,7 +115,7 @@ export interface StructuredStreamOptions<S extends SchemaInput | undefined = Sch
   idleTimeoutMs?: number;
   /** Overall deadline for the whole stream, retries included. @defaultValue none */
   timeoutMs?: number;
-  /** Aborts the stream (`aborted`). */
+  /** Aborts the stream (`aborted`) in any status. Its listener is removed when the stream ends. */
   signal?: AbortSignal;
   /** Limits of the JSON parser. */
   maxDepth?: number;
@@ -351,6 +372,7 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>> extends ReadableS
  * for await (const event of s) if (event.type === "partial") render(event.value);
  * const article = await s.result;
  * ```
+ * @throws a `StructreamError` with code `invalid_option` (synchronously) when an option is not usable.
  */
 export function structuredStream<S extends SchemaInput | undefined = undefined>(
   options: StructuredStreamOptions<S>,
@@ -398,8 +420,7 @@ class StreamCore<T> {
   private endedAt: number | undefined;
   private attempt: Attempt | undefined;
   private shownProgress: Progress = { completed: 0, total: 0, percent: 0, pending: [] };
-  private resultObserved = false;
-  private consumerCount = 0;
+  private releaseSignal: (() => void) | undefined;
   /** Text length of the best attempt so far: a retry's snapshots take over once they reach it. */
   private catchUpLength = 0;
   private firstByteMs: number | undefined;
@@ -412,33 +433,29 @@ class StreamCore<T> {
     private readonly options: StructuredStreamOptions,
     private readonly queue: EventQueue<StreamEvent<T>>,
   ) {
+    checkOptions(options);
     const result = new Promise<T>((resolve, reject) => {
       this.resolveResult = resolve;
       this.rejectResult = reject;
     });
-    // Handled here so that a consumer who reads events (and sees the error there) is not also
-    // hit by an unhandled rejection; `fail` re-raises when nobody could have seen the error.
+    // A failure nobody observes must not take the process down: the error stays readable on
+    // `s.error`, `s.status`, the `error` event and `result` for whoever looks.
     result.catch(() => {});
-    this.result = new Proxy(result, {
-      get: (target, key) => {
-        this.resultObserved = true;
-        const member = Reflect.get(target, key);
-        return typeof member === "function" ? member.bind(target) : member;
-      },
-    });
-    if (options.source === undefined && options.request === undefined) {
-      throw new TypeError("structuredStream needs a `source` to read or a `request` to send.");
-    }
-    if (options.source !== undefined && options.request !== undefined) {
-      throw new TypeError("structuredStream takes either a `source` or a `request`, not both.");
-    }
+    this.result = result;
     this.compiled =
       options.schema === undefined
         ? undefined
         : compileSchema(options.schema, options.jsonSchema ? { jsonSchema: options.jsonSchema } : {});
-    if (options.signal) {
-      if (options.signal.aborted) queueMicrotask(() => this.abort(options.signal?.reason));
-      else options.signal.addEventListener("abort", () => this.abort(options.signal?.reason), { once: true });
+    const signal = options.signal;
+    if (signal) {
+      if (signal.aborted) queueMicrotask(() => this.abort(signal.reason));
+      else {
+        // Removed when the stream ends: a long-lived signal shared by many streams must not keep
+        // every finished one reachable (nor trip Node's listener-leak warning).
+        const onAbort = () => this.abort(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        this.releaseSignal = () => signal.removeEventListener("abort", onAbort);
+      }
     }
     queueMicrotask(() => {
       void this.run();
@@ -523,10 +540,12 @@ class StreamCore<T> {
   partials(): AsyncIterableIterator<unknown> {
     // Only partial events reach this queue, and each replaces the unread one: it holds one at most.
     const queue = new EventQueue<StreamEvent<T>>((_, next) => next);
-    if (this.value !== undefined) queue.push(this.partialEvent(undefined));
-    if (TERMINAL.has(this.status)) queue.close();
-    else this.partialQueues.add(queue);
-    this.consumerCount++;
+    if (this.status === "error") queue.fail(this.error);
+    else {
+      if (this.value !== undefined) queue.push(this.partialEvent(undefined));
+      if (this.status === "complete") queue.close();
+      else this.partialQueues.add(queue);
+    }
     const core = this;
     let last: unknown = UNREAD;
     const iterator: AsyncIterableIterator<unknown> = {
@@ -570,7 +589,6 @@ class StreamCore<T> {
       if (this.status === "error") queue.fail(this.error);
       else queue.close();
     } else this.elementSubs.add(sub);
-    this.consumerCount++;
     const core = this;
     const iterator: AsyncIterableIterator<unknown> = {
       next: () => queue.next(),
@@ -601,10 +619,10 @@ class StreamCore<T> {
 
   // ---- emitting ----------------------------------------------------------------------------
 
-  private emit(event: StreamEvent<T>): void {
+  private emit(event: StreamEvent<T>, toPartials = true): void {
     // No work and no memory for a consumer that does not exist.
     if (this.attached) this.queue.push(event);
-    if (event.type === "partial") for (const q of this.partialQueues) q.push(event);
+    if (toPartials && event.type === "partial") for (const q of this.partialQueues) q.push(event);
     const set = this.listeners.get(event.type);
     if (set !== undefined) {
       for (const listener of [...set]) {
@@ -612,9 +630,7 @@ class StreamCore<T> {
           listener(event);
         } catch (error) {
           // A listener's bug must not break the stream; surface it without swallowing it.
-          queueMicrotask(() => {
-            throw error;
-          });
+          reportConsumerError(error);
         }
       }
     }
@@ -700,7 +716,11 @@ class StreamCore<T> {
         const now = valueAt(value, w.path);
         if (now !== w.last) {
           w.last = now;
-          w.fn(now);
+          try {
+            w.fn(now);
+          } catch (error) {
+            reportConsumerError(error);
+          }
         }
       }
     }
@@ -712,7 +732,7 @@ class StreamCore<T> {
     if (previous === undefined) return false;
     const before = STATE_RANK[previous.stateOf(path)];
     if (before < rank) return false;
-    return rank < 2 || value === undefined || sameJson(valueAt(previous.latest, path), value);
+    return rank < 2 || value === undefined || jsonEqual(valueAt(previous.latest, path), value);
   }
 
   showField(attempt: Attempt, path: PathSegment[], value: unknown): void {
@@ -788,7 +808,7 @@ class StreamCore<T> {
     }
     try {
       for (let attemptNo = 0; ; attemptNo++) {
-        const attempt = new Attempt(this, this.compiled, options, this.controller.signal);
+        const attempt = new Attempt(this, this.compiled, options, this.controller.signal, attemptNo);
         if (this.attempt !== undefined)
           this.catchUpLength = Math.max(this.catchUpLength, this.attempt.textLength);
         if (this.shownAttempt !== undefined) this.previous = this.shownAttempt;
@@ -799,7 +819,8 @@ class StreamCore<T> {
           this.setStatus(options.request !== undefined ? "connecting" : "streaming");
           const value = await attempt.run(this.resolveProvider());
           this.setStatus("validating");
-          const final = await attempt.validateFinal(value);
+          // Abort is total: a validator still running (an async refinement) does not hold it off.
+          const final = await abortable(attempt.validateFinal(value), this.controller.signal);
           this.complete(final as T);
           return;
         } catch (thrown) {
@@ -807,6 +828,23 @@ class StreamCore<T> {
           if (this.controller.signal.aborted)
             throw this.asStreamError(this.controller.signal.reason, attempt);
           if (!canRetry || !error.retryable || attemptNo >= retry.maxRetries) throw error;
+          const maxRetryAfterMs = retry.maxRetryAfterMs ?? retry.maxDelayMs ?? 10_000;
+          if (error.retryAfterMs !== undefined && error.retryAfterMs > maxRetryAfterMs) {
+            // Sleeping for as long as the provider asks (an hour, say) is never what the caller
+            // meant by a retry: fail now and say how long it asked for.
+            throw new StreamError(
+              "rate_limited",
+              `The provider asked to wait ${error.retryAfterMs} ms before retrying, longer than ${maxRetryAfterMs} ms (retry.maxRetryAfterMs): ${error.message}`,
+              {
+                retryAfterMs: error.retryAfterMs,
+                status: error.status,
+                providerType: error.providerType,
+                text: error.text,
+                partial: error.partial,
+                cause: error,
+              },
+            );
+          }
           const delayMs = error.retryAfterMs ?? backoffDelay(attemptNo, retry);
           this.totals.retries++;
           this.emit({ type: "retry", attempt: attemptNo + 1, delayMs, error });
@@ -830,17 +868,26 @@ class StreamCore<T> {
     let error: StreamError;
     if (thrown instanceof StreamError) error = thrown;
     else if (thrown instanceof JsonParseError) {
-      error = new StreamError("invalid_json", `The answer is not valid JSON: ${thrown.message}`, {
-        parse: { code: thrown.code, offset: thrown.offset, line: thrown.line, column: thrown.column },
-        cause: thrown,
-      });
+      const parse = { code: thrown.code, offset: thrown.offset, line: thrown.line, column: thrown.column };
+      // Every limit is `limit_exceeded`, whichever layer enforces it; the parser's code says which.
+      error =
+        thrown.code === "max_length" || thrown.code === "max_depth"
+          ? new StreamError("limit_exceeded", `The answer exceeds a limit: ${thrown.message}`, {
+              parse,
+              cause: thrown,
+            })
+          : new StreamError("invalid_json", `The answer is not valid JSON: ${thrown.message}`, {
+              parse,
+              cause: thrown,
+            });
     } else if (isStructreamError(thrown)) {
       error = new StreamError(thrown.code as StreamErrorCode, thrown.message, { cause: thrown });
     } else {
+      // Transport failures were made StreamErrors where they happened (attempt.ts); anything else
+      // is not the network's, so it is never retried nor called connection_lost.
       const message = thrown instanceof Error ? thrown.message : String(thrown);
-      error = new StreamError("connection_lost", `The connection failed: ${message}`, {
+      error = new StreamError("provider_error", `structream could not read the answer: ${message}`, {
         cause: thrown,
-        retryable: true,
       });
     }
     if (error.partial === undefined) {
@@ -855,6 +902,9 @@ class StreamCore<T> {
 
   private complete(value: T): void {
     this.endedAt = performance.now();
+    // The final partial carries 100% for the event stream; `partials()` skips it when it only
+    // repeats the last snapshot (a validator without transforms returns an equal value).
+    const repeat = jsonEqual(this.value, value);
     this.finalValue = value;
     const total = Math.max(this.shownProgress.total, this.attempt?.progress.total ?? 0);
     this.shownProgress = { completed: total, total, percent: 100, pending: [] };
@@ -864,7 +914,7 @@ class StreamCore<T> {
       this.pendingChanges = [];
     }
     this.dirty = false;
-    this.emit(this.partialEvent(changes, value));
+    this.emit(this.partialEvent(changes, value), !repeat);
     this.setStatus("complete");
     this.lastEvent = { type: "complete", value, stats: this.snapshotStats() };
     this.emit(this.lastEvent);
@@ -895,21 +945,22 @@ class StreamCore<T> {
     this.emit(this.lastEvent);
     for (const sub of this.elementSubs) sub.queue.fail(error);
     this.elementSubs.clear();
-    this.closeQueues();
+    this.closeQueues(error);
     this.rejectResult(error);
-    const listened = (this.listeners.get("error")?.size ?? 0) > 0;
-    if (!listened && !this.resultObserved && !this.attached && this.consumerCount === 0) {
-      // Nobody could have seen this error: raise it rather than lose it.
-      void Promise.reject(error);
-    }
   }
 
-  private closeQueues(): void {
+  /** Ends every consumer's queue (`partials()` throws `error`) and lets go of every reference. */
+  private closeQueues(error?: StreamError): void {
     // An iterator that attaches later is told how it ended (see `attach`).
     if (this.attached) this.queue.close();
-    for (const q of this.partialQueues) q.close();
+    for (const q of this.partialQueues) {
+      if (error !== undefined) q.fail(error);
+      else q.close();
+    }
     this.partialQueues.clear();
     this.watchers.clear();
+    this.releaseSignal?.();
+    this.releaseSignal = undefined;
   }
 
   // Exposed to attempts.
@@ -936,26 +987,25 @@ function withoutPath(value: unknown, path: readonly PathSegment[]): unknown {
   return copy;
 }
 
-/** Equal as JSON values (a retry's field against the one reported before), without copies. */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const key of keys) {
-    if (
-      !Object.hasOwn(b, key) ||
-      !sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])
-    )
-      return false;
-  }
-  return true;
+/** Settles as `promise` does, or rejects with the signal's reason as soon as it aborts. */
+function abortable<V>(promise: V | Promise<V>, signal: AbortSignal): Promise<V> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<V>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    Promise.resolve(promise).then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        // A validator that finished in the same turn as abort() still loses to it.
+        if (signal.aborted) reject(signal.reason);
+        else resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 export type { StreamCore };
