@@ -20,6 +20,11 @@ export interface DriveOptions {
   color: boolean;
   /** Write the validated JSON to this file (relative to `io.cwd`) instead of stdout. */
   out?: string;
+  /**
+   * NDJSON: a whole snapshot (`value`) on a `partial` record at most this often, in ms, beside its
+   * patch (for consumers that want whole values). @defaultValue none
+   */
+  snapshotEveryMs?: number;
   /** One line said before the stream starts (e.g. that the simulator answers); `info` record in NDJSON. */
   notice?: { message: string; simulator?: string };
 }
@@ -73,8 +78,14 @@ export async function drive(options: DriveOptions): Promise<number> {
   let failure: StreamError | undefined;
   try {
     live?.update(view);
-    for await (const event of stream) {
-      view = applyEvent(view, event, now());
+    // NDJSON carries the parser's changes, not snapshots: output linear in the answer.
+    const events = live === undefined ? stream.events({ changes: true }) : stream;
+    const snapshotEvery = options.snapshotEveryMs;
+    let lastSnapshot = Number.NEGATIVE_INFINITY;
+    let lastProgress: unknown;
+    for await (const event of events) {
+      // The view is drawn only live; building it per event would read a snapshot per chunk.
+      if (live !== undefined) view = applyEvent(view, event, now());
       // A field can complete without the value changing (its closing quote): progress moves on.
       if (event.type === "field" && stream.progress.completed > view.progress.completed) {
         view = { ...view, progress: stream.progress };
@@ -85,7 +96,18 @@ export async function drive(options: DriveOptions): Promise<number> {
       } else if (event.type === "error") failure = event.error;
       if (live !== undefined) live.update(view);
       else {
-        const record = toNdjsonRecord(event, now() - start);
+        const t = now() - start;
+        let snapshot = false;
+        if (event.type === "partial" && snapshotEvery !== undefined && t - lastSnapshot >= snapshotEvery) {
+          snapshot = true;
+          lastSnapshot = t;
+        }
+        const record = toNdjsonRecord(event, t, { snapshot });
+        if (event.type === "partial" && event.changes !== undefined && record !== undefined) {
+          // Progress repeats on most chunks of a long value: said again only when it moved.
+          if (event.progress === lastProgress) delete record.progress;
+          lastProgress = event.progress;
+        }
         // The record says the code the process exits with: 143 after SIGTERM, 130 after Ctrl-C.
         if (record?.type === "error" && event.type === "error" && event.error.code === "aborted")
           record.exitCode = abortExitCode();

@@ -402,6 +402,8 @@ class StreamCore<T> {
   private shownAttempt: Attempt | undefined;
   /** The attempt shown before the current one started: what a retry must not report twice. */
   private previous: Attempt | undefined;
+  /** The attempt's progress object `shownProgress` was last made from. */
+  private sourceProgress: Progress | undefined;
   /** The value shown after a failure, when it is not the parser's (see `fail`). */
   private frozen: { value: unknown } | undefined;
   /** The last event, once the stream ended (for an iterator that attaches afterwards). */
@@ -663,18 +665,53 @@ class StreamCore<T> {
     if (attempt !== this.shownAttempt) return;
     this.dirty = true;
     if (!this.changesWanted) return;
-    const pointer = toPointer(event.path);
-    if (event.type === "append") {
+    const path = event.path;
+    const depth = path.length;
+    const fresh = this.fresh;
+    // Inside a container this batch added, the change is made to it: one operation, not one per
+    // member (the container is the parser's own copy for this event, seen by nobody yet).
+    const parent = depth > 0 && fresh.length >= depth ? fresh[depth - 1] : undefined;
+    if (parent !== undefined) {
+      const key = path[depth - 1];
+      if (event.type === "append") {
+        (parent as Record<PathSegment, string>)[key] += event.text;
+        return;
+      }
+      if (key === "__proto__") {
+        Object.defineProperty(parent, key, {
+          value: event.value,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      } else (parent as Record<PathSegment, unknown>)[key] = event.value;
+    } else if (event.type === "append") {
+      const pointer = toPointer(path);
       const changes = this.pendingChanges;
       const tail = changes[changes.length - 1];
       // One chunk may bring several pieces of one string (escapes split it): one operation.
       if (tail !== undefined && tail[0] === ">" && tail[1] === pointer) {
         changes[changes.length - 1] = [">", pointer, tail[2] + event.text];
       } else changes.push([">", pointer, event.text]);
+      return;
     } else
-      this.pendingChanges.push(
-        event.path.length === 0 ? ["=", "", event.value] : ["+", pointer, event.value],
-      );
+      this.pendingChanges.push(depth === 0 ? ["=", "", event.value] : ["+", toPointer(path), event.value]);
+    fresh.length = depth + 1;
+    fresh[depth] = typeof event.value === "object" && event.value !== null ? event.value : undefined;
+  }
+
+  /**
+   * Containers added by the pending changes, by depth along the parser's path (see `showChange`);
+   * emptied whenever the pending changes are handed out.
+   */
+  private fresh: (object | undefined)[] = [];
+
+  /** Hands out the pending changes (a new batch starts). */
+  private takeChanges(): StreamChange[] {
+    const changes = this.pendingChanges;
+    this.pendingChanges = [];
+    this.fresh = [];
+    return changes;
   }
 
   /** Called by an attempt after each chunk it read (and when it concludes). */
@@ -686,7 +723,7 @@ class StreamCore<T> {
       this.catchUpLength = 0;
       this.shownAttempt = attempt;
       this.dirty = true;
-      this.pendingChanges = [];
+      this.takeChanges();
       const value = attempt.latest;
       if (this.changesWanted && value !== undefined) this.pendingChanges.push(["=", "", value]);
     }
@@ -698,17 +735,16 @@ class StreamCore<T> {
     // Progress never goes backwards, and 100 is kept for `complete`. It is kept current even when
     // the value did not change (a chunk that only closes a string completes a field): `s.progress`.
     const last = this.shownProgress;
-    if (progress !== last && progress.completed >= last.completed) {
+    // The tracker gives a new object only when progress moved: the same one is no news.
+    if (progress !== this.sourceProgress && progress.completed >= last.completed) {
+      this.sourceProgress = progress;
       const percent = Math.min(99, Math.max(last.percent, progress.percent));
       this.shownProgress = { ...progress, percent: progress.total === 0 ? last.percent : percent };
     }
     if (!this.dirty) return;
     this.dirty = false;
     let changes: StreamChange[] | undefined;
-    if (this.changesWanted) {
-      changes = this.pendingChanges;
-      this.pendingChanges = [];
-    }
+    if (this.changesWanted) changes = this.takeChanges();
     this.emit(this.partialEvent(changes));
     if (this.watchers.size > 0) {
       const value = this.value;
@@ -909,10 +945,7 @@ class StreamCore<T> {
     const total = Math.max(this.shownProgress.total, this.attempt?.progress.total ?? 0);
     this.shownProgress = { completed: total, total, percent: 100, pending: [] };
     let changes: StreamChange[] | undefined;
-    if (this.changesWanted) {
-      changes = this.pendingChanges;
-      this.pendingChanges = [];
-    }
+    if (this.changesWanted) changes = this.takeChanges();
     this.dirty = false;
     this.emit(this.partialEvent(changes, value), !repeat);
     this.setStatus("complete");
