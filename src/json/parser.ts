@@ -555,11 +555,13 @@ class Parser implements JsonParser {
 
   // ---- events -----------------------------------------------------------------------------
 
-  /** The live path, cut to `depth` segments (the keys of the first `depth` frames). */
-  private livePath(depth: number): PathSegment[] {
-    const path = this.path;
-    if (path.length !== depth) path.length = depth;
-    return path;
+  /**
+   * The live path: one segment per open frame (`path[d]` is `frames[d].key`), so it is the path
+   * of the value being read. Kept as a stack (push on open, pop on close): cutting and growing an
+   * array's length per event makes V8 reallocate it and costs more than the parse itself.
+   */
+  private livePath(_depth: number): PathSegment[] {
+    return this.path;
   }
 
   private emitStart(kind: ValueKind): Hold {
@@ -579,10 +581,7 @@ class Parser implements JsonParser {
     if (top === undefined) return;
     if (top.isArray) top.key = (top.builder as unknown[]).length;
     else top.key = this.pendingKey;
-    if (this.onEvent !== undefined) {
-      const path = this.livePath(depth);
-      path[depth - 1] = top.key;
-    }
+    if (this.onEvent !== undefined) this.path[depth - 1] = top.key;
   }
 
   /**
@@ -636,8 +635,10 @@ class Parser implements JsonParser {
     else if (released) {
       f.visible = true;
       const so = f.isArray ? (f.builder as unknown[]).slice() : { ...(f.builder as Record<string, unknown>) };
+      // The parent's own path, for this one event.
+      const key = this.path.pop() as PathSegment;
       this.emitAdd(depth - 1, so);
-      this.livePath(depth)[depth - 1] = f.key;
+      this.path.push(key);
     }
     onEvent({ type: "end", path: this.livePath(depth), value });
   }
@@ -653,17 +654,21 @@ class Parser implements JsonParser {
     this.enterValue();
     const frame = new Frame(isArray, this.emitStart(isArray ? "array" : "object"));
     if (frame.hold) this.heldFrames++;
+    if (this.onEvent !== undefined) {
+      if (this.heldFrames === 0) {
+        frame.visible = true;
+        this.emitAdd(this.frames.length, isArray ? [] : {});
+      }
+      this.path.push(0);
+    }
     this.frames.push(frame);
     this.changed = true;
     this.state = isArray ? ARRAY_START : OBJECT_START;
-    if (this.heldFrames === 0 && this.onEvent !== undefined) {
-      frame.visible = true;
-      this.emitAdd(this.frames.length - 1, isArray ? [] : {});
-    }
   }
 
   private close(): void {
     const f = this.frames.pop()!;
+    if (this.onEvent !== undefined) this.path.pop();
     if (f.hold) this.heldFrames--;
     // Keep the identity of the last snapshot when it already equals the final value.
     const value = !f.dirty && f.published !== undefined && f.shown === NONE ? f.published : f.builder;
