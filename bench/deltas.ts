@@ -176,8 +176,9 @@ const { url, streams } = workerData;
 const latencies = [];
 let exact = 0;
 const clock = () => performance.timeOrigin + performance.now();
-async function read(id) {
+async function read(id, index) {
   const response = await fetch(url + "/streams/" + id);
+  parentPort.postMessage({ connected: index });
   const decoder = new TextDecoder();
   let buffer = "";
   let text = "";
@@ -190,7 +191,8 @@ async function read(id) {
       buffer = buffer.slice(end + 2);
       const type = /^event: (.*)$/m.exec(block)?.[1];
       const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (type !== "patch" || data === undefined) continue;
+      // Patches are the unnamed (message) events.
+      if ((type !== undefined && type !== "patch") || data === undefined) continue;
       for (const op of JSON.parse(data)) {
         if (op[0] === ">") text += op[2];
         else if (op[1] === "/t") text = op[2];
@@ -205,7 +207,7 @@ async function read(id) {
 }
 parentPort.on("message", async (ids) => {
   await Promise.all(ids.map(read));
-  parentPort.postMessage({ latencies, exact });
+  parentPort.postMessage({ done: true, latencies, exact });
 });
 `;
 
@@ -226,7 +228,13 @@ async function relayCapacity(streams: number): Promise<CapacityResult> {
   const address = server.address() as { port: number };
   const deltasPerAnswer = 128;
   // Deltas of 16 characters, each its own send time: the reader measures the relay's delay.
-  async function* paced(): AsyncGenerator<string> {
+  const gates: (() => void)[] = [];
+  async function* paced(index: number): AsyncGenerator<string> {
+    // The answer starts once its reader is connected: what is measured is the relay's delay,
+    // not a backlog read late.
+    await new Promise<void>((resolve) => {
+      gates[index] = resolve;
+    });
     yield '{"t":"';
     for (let i = 0; i < deltasPerAnswer; i++) {
       await new Promise((resolve) => setTimeout(resolve, 1000 / 70));
@@ -237,7 +245,7 @@ async function relayCapacity(streams: number): Promise<CapacityResult> {
   const ids: string[] = [];
   for (let i = 0; i < streams; i++) {
     // Each source starts once its reader could connect: the answers overlap fully.
-    const started = relay.start(structuredStream({ source: paced(), provider: "text" }));
+    const started = relay.start(structuredStream({ source: paced(i), provider: "text" }));
     ids.push((await started).id);
   }
   const worker = new Worker(READER, {
@@ -245,8 +253,12 @@ async function relayCapacity(streams: number): Promise<CapacityResult> {
     workerData: { url: `http://127.0.0.1:${address.port}`, streams },
   });
   const elu = nodePerformance.eventLoopUtilization();
-  const done = new Promise<{ latencies: number[]; exact: number }>((resolve) =>
-    worker.once("message", resolve),
+  type Message = { connected?: number; latencies: number[]; exact: number };
+  const done = new Promise<Message>((resolve) =>
+    worker.on("message", (message: Message) => {
+      if (message.connected !== undefined) gates[message.connected]?.();
+      else resolve(message);
+    }),
   );
   worker.postMessage(ids);
   const { latencies, exact } = await done;
@@ -266,9 +278,12 @@ const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 const ms = (value: number) => `${value.toFixed(0)} ms`;
 
 /** Runs every measurement; returns the markdown table and the capacity line. */
-export async function runDeltaBench(options: { quick?: boolean; capacity?: number[] } = {}): Promise<string> {
+export async function runDeltaBench(
+  options: { quick?: boolean; capacity?: number[]; table?: boolean } = {},
+): Promise<string> {
   const quick = options.quick === true;
   const rows: string[][] = [];
+  if (options.table === false) return (await capacityLines(options.capacity ?? [])).join("\n\n");
   const budget = { budgetMs: quick ? 200 : 1500, minRuns: 1, maxRuns: quick ? 2 : 5, warmup: true };
 
   const s256 = longString(quick ? 64_000 : 256_000);
@@ -355,8 +370,14 @@ export async function runDeltaBench(options: { quick?: boolean; capacity?: numbe
     ]);
   }
 
-  const lines = [markdownTable(["Target (issue 9)", "Goal", "Measured", "Figures"], rows)];
-  for (const streams of options.capacity ?? (quick ? [100] : [500, 1_000, 2_000])) {
+  const table = markdownTable(["Target (issue 9)", "Goal", "Measured", "Figures"], rows);
+  const capacity = await capacityLines(options.capacity ?? (quick ? [100] : [500, 1_000, 2_000]));
+  return [table, ...capacity].join("\n\n");
+}
+
+async function capacityLines(counts: readonly number[]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const streams of counts) {
     const result = await relayCapacity(streams);
     lines.push(
       `relay capacity: ${result.streams} streams at 70 deltas/s (2 KB answers, readers over loopback HTTP in a worker): ` +
@@ -364,7 +385,7 @@ export async function runDeltaBench(options: { quick?: boolean; capacity?: numbe
         `${result.exact}/${result.streams} complete; server thread busy ${(result.serverBusy * 100).toFixed(0)}%`,
     );
   }
-  return lines.join("\n\n");
+  return lines;
 }
 
 /** The suite `bench/index.ts` runs. */
@@ -378,6 +399,7 @@ export const deltaSuite: BenchSuite = {
 };
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // `bench/deltas.ts 500 2000`: the capacity runs alone, at those counts.
   const capacity = process.argv.slice(2).map(Number).filter(Number.isFinite);
-  console.log(await runDeltaBench(capacity.length > 0 ? { capacity } : {}));
+  console.log(await runDeltaBench(capacity.length > 0 ? { capacity, table: false } : {}));
 }

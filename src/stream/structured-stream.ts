@@ -335,15 +335,19 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>> extends ReadableS
       reader.releaseLock();
     };
     const iterator: AsyncIterableIterator<StreamEvent<T, P>> = {
-      async next() {
-        try {
-          const next = await queue.next();
-          if (next.done) release();
-          return next;
-        } catch (error) {
-          release();
-          throw error;
-        }
+      next() {
+        // A buffered event is handed over as is: one promise per event, not three.
+        if (queue.size > 0) return queue.next();
+        return queue.next().then(
+          (next) => {
+            if (next.done) release();
+            return next;
+          },
+          (error: unknown) => {
+            release();
+            throw error;
+          },
+        );
       },
       async return() {
         // Leaving a for-await loop early cancels the stream, and with it the model's answer.
@@ -762,6 +766,11 @@ class StreamCore<T> {
     }
   }
 
+  /** Someone would receive an event of this type (no event is made for nobody). */
+  private heard(type: StreamEventType): boolean {
+    return this.attached || (this.listeners.get(type)?.size ?? 0) > 0;
+  }
+
   /** True when a retry reports again what the attempt shown before it already reported. */
   private reported(path: PathSegment[], rank: number, value?: unknown): boolean {
     const previous = this.previous;
@@ -776,6 +785,7 @@ class StreamCore<T> {
     // A retry re-reads fields the failed attempt already reported: report each once.
     if (this.reported(path, 2, value)) return;
     this.firstFieldMs ??= performance.now() - this.started;
+    if (!this.heard("field")) return;
     this.emit({ type: "field", path, pointer: toPointer(path), value });
   }
 
@@ -783,6 +793,7 @@ class StreamCore<T> {
     if (attempt !== this.attempt) return;
     // A retry walks the same fields again: report each state once, and never step back.
     if (this.reported(path, STATE_RANK[state])) return;
+    if (!this.heard("field-state")) return;
     this.emit({ type: "field-state", path, pointer: toPointer(path), state });
   }
 
