@@ -70,12 +70,15 @@ export {
 } from "./schema/index.ts";
 // The structured stream and its lifecycle.
 export {
+  type AnswerChannel,
   backoffDelay,
   type DeepPartial,
   type FieldState,
   type Progress,
   type RetryOptions,
+  type SourceContext,
   type StreamChange,
+  type StreamElement,
   type StreamEvent,
   type StreamEventOf,
   type StreamEventType,
@@ -87,4 +90,8 @@ export {
   type StructuredStreamOptions,
   structuredStream,
   type TokenUsage,
+  type ToolCallInfo,
+  type ToolCallOf,
+  type ToolCallStream,
+  type ToolSchemas,
 } from "./stream/index.ts";

@@ -6,10 +6,13 @@
  * SDK's HTTP body. Every server is closed and no handle is left open.
  */
 import Anthropic from "@anthropic-ai/sdk";
+import { Stream as AnthropicStream } from "@anthropic-ai/sdk/core/streaming";
 import OpenAI from "openai";
+import { Stream as OpenAIStream } from "openai/core/streaming";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../src/simulator/index.ts";
 import { structuredStream } from "../src/stream/index.ts";
+import { blockBytes, CASES, check, observe } from "./fixtures/stream/blocks/cases.ts";
 import {
   answerSchema,
   expectNoLeaks,
@@ -313,4 +316,24 @@ describe("aborting a stream read from an SDK", () => {
     expect(outcome.error?.partial).toEqual({ title: expect.stringMatching(/^a*$/) });
     await waitFor(() => closed > before);
   });
+});
+
+describe("the official SDKs' stream objects as sources, for every block combination", () => {
+  const sdkCases = CASES.filter((c) => /^(openai-chat|openai-responses|anthropic)\./.test(c.file));
+  it.each(sdkCases.map((c, i) => ({ ...c, label: `${c.file} #${i}` })))(
+    "$label reads the same outcome through the SDK",
+    async (testCase) => {
+      const response = new Response(blockBytes(testCase.file), {
+        headers: { "content-type": "text/event-stream" },
+      });
+      const controller = new AbortController();
+      const stream = testCase.file.startsWith("anthropic")
+        ? AnthropicStream.fromSSEResponse<unknown>(response, controller)
+        : OpenAIStream.fromSSEResponse<unknown>(response, controller);
+      check(
+        await observe(testCase, [], stream as AsyncIterable<unknown>),
+        testCase.sdkExpected ?? testCase.expected,
+      );
+    },
+  );
 });

@@ -349,7 +349,10 @@ function progressLine(view: ViewState, frame: Frame): Segment[] {
 
 function retryLine(view: ViewState, retry: ViewState["retries"][number], frame: Frame): Segment[] {
   const of = view.maxRetries !== undefined ? `/${view.maxRetries}` : "";
-  const text = `↻ retry ${retry.attempt}${of} in ${seconds(retry.delayMs)}: ${retry.code.replace(/_/g, " ")} (${sanitize(retry.message)})`;
+  const text =
+    retry.replaced !== undefined
+      ? `↻ retry ${retry.attempt}${of}: the retry's answer replaced the earlier one (${retry.code.replace(/_/g, " ")})`
+      : `↻ retry ${retry.attempt}${of} in ${seconds(retry.delayMs)}: ${retry.code.replace(/_/g, " ")} (${sanitize(retry.message)})`;
   return [{ text: truncateEnd(text, frame.width - 1), style: "yellow" }];
 }
 
@@ -463,6 +466,14 @@ export function renderTerminal(view: ViewState, options: RenderOptions): string[
   const usable = width - 1;
 
   const header = [headerLine(view, frame)];
+  // The model's reasoning, while it streams before the answer: one dim line of its newest words.
+  if (view.reasoning && view.status !== "complete" && !frame.stopped) {
+    const label = "  thinking: ";
+    header.push([
+      { text: label, style: "dim" },
+      { text: truncateStart(sanitize(view.reasoning), usable - displayWidth(label)), style: "dim" },
+    ]);
+  }
   const footer: Segment[][] = [progressLine(view, frame)];
   for (const retry of view.retries.slice(-3)) footer.push(retryLine(view, retry, frame));
   footer.push(...statsLines(view, frame));

@@ -15,6 +15,8 @@ export interface RetryInfo {
   delayMs: number;
   code: string;
   message: string;
+  /** Set when this retry's answer contradicted what was shown: the JSON Pointers it withdrew. */
+  replaced?: readonly string[];
 }
 
 /** What the view shows when the stream failed. */
@@ -49,6 +51,11 @@ export interface ViewState {
   maxRetries?: number;
   stats?: StreamStats;
   error?: ViewError;
+  /**
+   * The end of the model's reasoning while it streams (its last line, at most 200 characters),
+   * shown as one dim line; cleared when the answer starts.
+   */
+  reasoning?: string;
   /** `Date.now()` when the stream started, and now: the elapsed time and the spinner. */
   startedAt: number;
   now: number;
@@ -148,7 +155,14 @@ export function applyEvent(state: ViewState, event: StreamEvent, now: number): V
       // "aborted" is final: the error status that follows it says nothing more.
       return state.status === "aborted" ? { ...state, now } : { ...state, status: event.status, now };
     case "partial":
-      return { ...state, value: event.value, progress: event.progress, now };
+      return { ...state, value: event.value, progress: event.progress, reasoning: undefined, now };
+    case "reasoning": {
+      const text = `${state.reasoning ?? ""}${event.delta}`;
+      const line = text.slice(text.lastIndexOf("\n") + 1).slice(-200);
+      return { ...state, reasoning: line, now };
+    }
+    case "commentary":
+      return { ...state, now };
     case "field-state": {
       const states = new Map(state.states);
       states.set(event.pointer, event.state);
@@ -156,6 +170,19 @@ export function applyEvent(state: ViewState, event: StreamEvent, now: number): V
     }
     case "field":
       return { ...state, now };
+    case "rewind": {
+      // The retry's answer replaced what was shown at these paths: their states start over.
+      const states = new Map(state.states);
+      for (const pointer of states.keys()) {
+        if (event.retracted.some((r) => pointer === r || r === "" || pointer.startsWith(`${r}/`))) {
+          states.delete(pointer);
+        }
+      }
+      const retries = [...state.retries];
+      const last = retries[retries.length - 1];
+      if (last !== undefined) retries[retries.length - 1] = { ...last, replaced: event.retracted };
+      return { ...state, states, retries, now };
+    }
     case "retry":
       return {
         ...state,

@@ -11,21 +11,25 @@ describe("the anthropic adapter", () => {
       { type: "text", delta: '"Zürich 🇨🇭"}' },
       { type: "usage", usage: { outputTokens: 15 } },
       { type: "finish", reason: "stop", raw: "end_turn" },
+      { type: "end" },
     ]);
   });
 
-  it("streams a forced tool's input_json_delta as the answer and counts tool_use as a normal stop", () => {
+  it("streams a tool_use block's input_json_delta as tool-call events and counts tool_use as a normal stop", () => {
     expect(anthropic("tool-use.sse")).toEqual([
       { type: "usage", usage: { inputTokens: 472, outputTokens: 2 } },
-      { type: "text", delta: '{"location":' },
-      { type: "text", delta: ' "San Francisco, CA"}' },
+      { type: "tool-call", index: 0, id: "toolu_01", name: "response", delta: "" },
+      { type: "tool-call", index: 0, delta: '{"location":' },
+      { type: "tool-call", index: 0, delta: ' "San Francisco, CA"}' },
+      { type: "tool-call-end", index: 0 },
       { type: "usage", usage: { outputTokens: 89 } },
       { type: "finish", reason: "stop", raw: "tool_use" },
+      { type: "end" },
     ]);
   });
 
   it("reports stop_reason max_tokens as truncation", () => {
-    expect(anthropic("max-tokens.sse").at(-1)).toEqual({
+    expect(anthropic("max-tokens.sse").at(-2)).toEqual({
       type: "finish",
       reason: "length",
       raw: "max_tokens",
@@ -33,7 +37,7 @@ describe("the anthropic adapter", () => {
   });
 
   it("reports stop_reason refusal as a refusal finish", () => {
-    expect(anthropic("refusal.sse").at(-1)).toEqual({ type: "finish", reason: "refusal", raw: "refusal" });
+    expect(anthropic("refusal.sse").at(-2)).toEqual({ type: "finish", reason: "refusal", raw: "refusal" });
   });
 
   it("maps event: error overloaded_error to a retryable provider error, with no finish", () => {
@@ -47,9 +51,11 @@ describe("the anthropic adapter", () => {
     expect(events.some((event) => event.type === "finish")).toBe(false);
   });
 
-  it("skips thinking blocks and signatures", () => {
-    expect(anthropic("thinking-then-text.sse").filter((event) => event.type === "text")).toEqual([
-      { type: "text", delta: '{"ok":true}' },
+  it("reports thinking as reasoning, skips signatures, and keeps it apart from the text", () => {
+    const events = anthropic("thinking-then-text.sse");
+    expect(events.filter((event) => event.type === "text")).toEqual([{ type: "text", delta: '{"ok":true}' }]);
+    expect(events.filter((event) => event.type === "reasoning")).toEqual([
+      { type: "reasoning", delta: "The user wants {json}." },
     ]);
   });
 

@@ -91,7 +91,7 @@ describe("SSE framing", () => {
   });
 
   it("says when a body is not server-sent events at all", () => {
-    const events = decode("anthropic", ['{"type":"error","error":{"type":"api_error","message":"boom"}}\n']);
+    const events = decode("anthropic", ["<html><body>Bad gateway</body></html>\n"]);
     expect(events).toEqual([
       {
         type: "error",
@@ -100,6 +100,11 @@ describe("SSE framing", () => {
         retryable: false,
       },
     ]);
+  });
+
+  it("reads a body that is one unframed JSON error object as that error", () => {
+    const events = decode("anthropic", ['{"type":"error","error":{"type":"api_error","message":"boom"}}\n']);
+    expect(events).toEqual([{ type: "error", errorType: "api_error", message: "boom", retryable: true }]);
   });
 
   it("accepts an error event whose data is not JSON as the error message", () => {
@@ -131,6 +136,7 @@ describe("NDJSON framing", () => {
       { type: "text", delta: "[1]" },
       { type: "usage", usage: { inputTokens: 26, outputTokens: 282 } },
       { type: "finish", reason: "stop", raw: "stop" },
+      { type: "end" },
     ]);
   });
 

@@ -49,6 +49,7 @@ export {
 export { textAdapter } from "./text.ts";
 export {
   type BuiltRequest,
+  type EndEvent,
   type FinishEvent,
   type FinishReason,
   PROVIDER_IDS,
@@ -57,11 +58,15 @@ export {
   type ProviderEvent,
   type ProviderId,
   type ProviderRequest,
+  type ReasoningEvent,
   type RefusalEvent,
   type RequestMessage,
   type RequestOptions,
   type SdkEventMapper,
+  type ServerToolEvent,
   type TextEvent,
+  type ToolCallEndEvent,
+  type ToolCallEvent,
   type Usage,
   type UsageEvent,
   type WireDecoder,

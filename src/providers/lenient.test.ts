@@ -12,17 +12,23 @@ function filter(chunks: readonly string[]): string {
 
 describe("createLenientFilter", () => {
   it("skips a leading ```json fence and a closing fence", () => {
-    expect(filter(['```json\n{"a": 1}\n```'])).toBe('{"a": 1}\n');
+    expect(filter(['```json\n{"a": 1}\n```'])).toBe('{"a": 1}');
   });
 
   it("skips prose up to the first { or [", () => {
     expect(filter(["Sure! Here you go: [1, 2]"])).toBe("[1, 2]");
   });
 
-  it("keeps everything else: prose after the JSON, backticks inside strings, a fence not at the end", () => {
+  it("skips text after the value closes: a fence, prose, both", () => {
+    expect(filter(['{"a": 1}\n```\nHope this helps!'])).toBe('{"a": 1}');
+    expect(filter(["Here you go:\n```json\n", '{"a": 1}\n```\nHope that helps'])).toBe('{"a": 1}');
+    expect(filter(['{"a": 1} done.'])).toBe('{"a": 1}');
+  });
+
+  it("keeps brackets, braces, quotes and backticks inside strings", () => {
     expect(filter(['{"code": "```js"}'])).toBe('{"code": "```js"}');
-    expect(filter(['{"a": 1}\n```\nHope this helps!'])).toBe('{"a": 1}\n```\nHope this helps!');
     expect(filter(['{"a": "`"}'])).toBe('{"a": "`"}');
+    expect(filter(['{"a": "} ] \\" {"} tail'])).toBe('{"a": "} ] \\" {"}');
   });
 
   it("passes plain JSON through unchanged", () => {
@@ -62,17 +68,18 @@ describe("createLenientFilter", () => {
 
   it("strips the fixture's prose and fence, keeping the backtick inside the JSON", () => {
     expect(filter([fixture("text", "fenced-with-prose.txt")])).toBe(
-      '{"title": "A `tick` inside", "tags": ["x", "y"]}\n',
+      '{"title": "A `tick` inside", "tags": ["x", "y"]}',
     );
   });
 });
 
 describe("withLenient", () => {
-  it("filters a text stream's deltas and releases the held tail before the finish", () => {
+  it("filters a text stream's deltas, one character at a time", () => {
     const events = decode("text", [...fixture("text", "fenced-with-prose.txt")], { lenient: true });
     expect(joinDeltas(events)).toEqual([
-      { type: "text", delta: '{"title": "A `tick` inside", "tags": ["x", "y"]}\n' },
+      { type: "text", delta: '{"title": "A `tick` inside", "tags": ["x", "y"]}' },
       { type: "finish", reason: "stop", raw: "end_of_stream" },
+      { type: "end" },
     ]);
   });
 
@@ -83,7 +90,7 @@ describe("withLenient", () => {
       ...mapper.map({ message: { content: "\n```" }, done: true, done_reason: "stop" }),
       ...mapper.end(),
     ];
-    expect(textOf(events)).toBe("{}\n");
-    expect(events.at(-1)).toEqual({ type: "finish", reason: "stop", raw: "stop" });
+    expect(textOf(events)).toBe("{}");
+    expect(events.at(-2)).toEqual({ type: "finish", reason: "stop", raw: "stop" });
   });
 });

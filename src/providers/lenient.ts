@@ -7,7 +7,7 @@ const SKIPPED_KEPT = 1000;
 export interface LenientFilter {
   /** Filters the next text delta; returns the text to pass on (maybe empty). */
   push(delta: string): string;
-  /** Ends the text; returns what was held back, minus a closing fence. */
+  /** Ends the text; returns what was held back (nothing, since text after the value is skipped). */
   end(): string;
   /** Whether the first `{` or `[` has arrived. */
   readonly started: boolean;
@@ -15,41 +15,51 @@ export interface LenientFilter {
   readonly skipped: string;
 }
 
-function isWhitespace(code: number): boolean {
-  return code === 32 || code === 9 || code === 10 || code === 13;
-}
-
-/** Where a trailing run of backticks followed only by whitespace starts, or -1. */
-function trailingFenceStart(text: string): number {
-  let i = text.length;
-  while (i > 0 && isWhitespace(text.charCodeAt(i - 1))) i--;
-  let j = i;
-  while (j > 0 && text.charCodeAt(j - 1) === 96) j--;
-  return j < i ? j : -1;
-}
-
 /**
  * The opt-in lenient mode for models without a native structured mode, which may wrap their JSON
  * in a Markdown fence or a sentence. It does exactly two things, and nothing else:
  * 1. skips everything before the first `{` or `[` (a leading ```` ```json ```` fence, or prose);
- * 2. drops a closing fence (three or more backticks, then only whitespace) at the very end.
+ * 2. skips everything after the value that `{` or `[` opened has closed (a closing fence,
+ *    "Hope that helps").
  *
- * Backticks at the end of a delta are held back until the next delta shows whether more text
- * follows them, so any split of the text gives the same output. Prose after the JSON is kept
- * (the JSON parser reports it).
+ * It tracks only strings, escapes and bracket depth to see where the value closes, so it is
+ * linear and any split of the text gives the same output; whether the JSON is valid is still for
+ * the JSON parser to say.
  *
  * @example
  * ```ts
  * const filter = createLenientFilter();
  * filter.push("Sure! ```json\n{\"a\":"); // '{"a":'
- * filter.push("1}\n```");                 // "1}\n"
- * filter.end();                           // ""
+ * filter.push("1}\n```\nHope that helps"); // "1}"
+ * filter.end();                              // ""
  * ```
  */
 export function createLenientFilter(): LenientFilter {
   let started = false;
+  let done = false;
   let skipped = "";
-  let held = "";
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  /** Where the value closes in `text` (the index after it), or -1 while it is open. */
+  const closeIn = (text: string): number => {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === 92) escaped = true;
+        else if (c === 34) inString = false;
+        continue;
+      }
+      if (c === 34) inString = true;
+      else if (c === 123 || c === 91) depth++;
+      else if (c === 125 || c === 93) {
+        depth--;
+        if (depth === 0) return i + 1;
+      }
+    }
+    return -1;
+  };
   return {
     get started() {
       return started;
@@ -58,6 +68,7 @@ export function createLenientFilter(): LenientFilter {
       return skipped;
     },
     push(delta) {
+      if (done) return "";
       let text = delta;
       if (!started) {
         const brace = text.indexOf("{");
@@ -71,19 +82,13 @@ export function createLenientFilter(): LenientFilter {
         started = true;
         text = text.slice(at);
       }
-      text = held + text;
-      const fence = trailingFenceStart(text);
-      if (fence === -1) {
-        held = "";
-        return text;
-      }
-      held = text.slice(fence);
-      return text.slice(0, fence);
+      const end = closeIn(text);
+      if (end === -1) return text;
+      done = true;
+      return text.slice(0, end);
     },
     end() {
-      const rest = held;
-      held = "";
-      return /^`{3,}\s*$/.test(rest) ? "" : rest;
+      return "";
     },
   };
 }
@@ -117,13 +122,13 @@ function lenientEvents(
 
 /**
  * Wraps a decoder or an SDK mapper so that its text events go through a
- * {@link createLenientFilter} (see there for exactly what it strips). Refusals, usage, errors and
- * the finish pass unchanged; the held-back tail is released before the finish.
+ * {@link createLenientFilter} (see there for exactly what it strips). Every other event passes
+ * unchanged.
  *
  * @example
  * ```ts
  * const decoder = withLenient(textAdapter.createDecoder());
- * decoder.push("Here it is:\n```json\n[1, 2]\n```\n"); // [{ type: "text", delta: "[1, 2]\n" }]
+ * decoder.push("Here it is:\n```json\n[1, 2]\n```\n"); // [{ type: "text", delta: "[1, 2]" }]
  * ```
  */
 export function withLenient<T extends WireDecoder | SdkEventMapper>(inner: T): T {
@@ -134,6 +139,9 @@ export function withLenient<T extends WireDecoder | SdkEventMapper>(inner: T): T
     const decoder: WireDecoder = {
       push: (text) => lenientEvents(filter, state, inner.push(text), false),
       end,
+      get keepAliveOnly() {
+        return (inner as WireDecoder).keepAliveOnly;
+      },
     };
     return decoder as T;
   }

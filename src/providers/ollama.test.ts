@@ -11,11 +11,12 @@ describe("the ollama adapter", () => {
       { type: "text", delta: "}" },
       { type: "usage", usage: { inputTokens: 26, outputTokens: 282 } },
       { type: "finish", reason: "stop", raw: "stop" },
+      { type: "end" },
     ]);
   });
 
   it("reports done_reason length as truncation", () => {
-    expect(ollama("length.ndjson").at(-1)).toEqual({ type: "finish", reason: "length", raw: "length" });
+    expect(ollama("length.ndjson").at(-2)).toEqual({ type: "finish", reason: "length", raw: "length" });
   });
 
   it("maps an error line to a provider error", () => {
@@ -31,6 +32,7 @@ describe("the ollama adapter", () => {
     expect(decode("ollama", ['{"response":"[1]","done":false}\n{"response":"","done":true}\n'])).toEqual([
       { type: "text", delta: "[1]" },
       { type: "finish", reason: "stop", raw: "done" },
+      { type: "end" },
     ]);
   });
 });

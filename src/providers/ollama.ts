@@ -6,21 +6,34 @@ import type { FinishReason, ProviderAdapter, ProviderEvent, SdkEventMapper } fro
 const DONE: Record<string, FinishReason> = { stop: "stop", length: "length" };
 
 function createOllamaMapper(): SdkEventMapper {
+  let calls = 0;
   return {
     map(line) {
       if (field(line, "error") !== undefined && field(line, "error") !== null)
         return [streamErrorEvent(line)];
       const events: ProviderEvent[] = [];
       const message = field(line, "message");
-      // /api/chat streams message.content; /api/generate streams response.
+      // /api/chat streams message.thinking and message.content; /api/generate thinking and response.
+      const thinking = stringField(message, "thinking") ?? stringField(line, "thinking");
+      if (thinking) events.push({ type: "reasoning", delta: thinking });
       const text = stringField(message, "content") ?? stringField(line, "response");
       if (text) events.push({ type: "text", delta: text });
       const toolCalls = field(message, "tool_calls");
-      if (Array.isArray(toolCalls) && toolCalls.length > 0) {
-        // Ollama sends a tool call whole, its arguments as an object.
-        const args = field(field(toolCalls[0], "function"), "arguments");
-        if (args !== undefined)
-          events.push({ type: "text", delta: typeof args === "string" ? args : JSON.stringify(args) });
+      if (Array.isArray(toolCalls)) {
+        for (const call of toolCalls) {
+          // Ollama sends each tool call whole, its arguments as an object.
+          const fn = field(call, "function");
+          const args = field(fn, "arguments");
+          const index = calls++;
+          events.push({
+            type: "tool-call",
+            index,
+            id: stringField(call, "id"),
+            name: stringField(fn, "name"),
+            delta: typeof args === "string" ? args : JSON.stringify(args ?? {}),
+          });
+          events.push({ type: "tool-call-end", index });
+        }
       }
       if (field(line, "done") === true) {
         const usage = compactUsage({
@@ -36,6 +49,7 @@ function createOllamaMapper(): SdkEventMapper {
           reason: reason === undefined ? "stop" : (DONE[reason] ?? "other"),
           raw: reason ?? "done",
         });
+        events.push({ type: "end" });
       }
       return events;
     },
@@ -47,7 +61,8 @@ function createOllamaMapper(): SdkEventMapper {
 
 /**
  * Ollama `/api/chat` (and `/api/generate`): newline-delimited JSON. Text is `message.content`
- * (`response` for generate); `done: true` is the end signal with `done_reason` (`length` is
+ * (`response` for generate), `message.thinking` is reasoning, each `message.tool_calls[]` entry a
+ * whole tool call; `done: true` is the end signal with `done_reason` (`length` is
  * truncation) and the token counts (`prompt_eval_count`, `eval_count`); `{ error }` is a
  * provider error.
  *

@@ -19,6 +19,36 @@ interface ChatMapper extends SdkEventMapper {
 
 function createChatMapper(): ChatMapper {
   let finished = false;
+  /** Provider tool-call index → our call ordinal, and the id seen there. */
+  const slots = new Map<number, { call: number; id?: string }>();
+  let calls = 0;
+  let legacyCall: number | undefined;
+  const toolEvents = (toolCalls: unknown[], events: ProviderEvent[]): void => {
+    for (const call of toolCalls) {
+      const at = numberField(call, "index") ?? 0;
+      const id = stringField(call, "id");
+      const fn = field(call, "function");
+      const name = stringField(fn, "name");
+      let slot = slots.get(at);
+      // Some OpenAI-compatible servers number every call 0: a new id at a used index is a new call.
+      const fresh = slot === undefined || (id !== undefined && slot.id !== undefined && id !== slot.id);
+      if (fresh) {
+        if (slot !== undefined) events.push({ type: "tool-call-end", index: slot.call });
+        slot = { call: calls++, id };
+        slots.set(at, slot);
+      } else if (slot !== undefined && id !== undefined) slot.id ??= id;
+      const args = stringField(fn, "arguments") ?? "";
+      if (fresh) events.push({ type: "tool-call", index: slot!.call, id, name, delta: args });
+      else if (args !== "" || name !== undefined)
+        events.push({ type: "tool-call", index: slot!.call, ...(name ? { name } : {}), delta: args });
+    }
+  };
+  const endCalls = (events: ProviderEvent[]): void => {
+    for (const slot of slots.values()) events.push({ type: "tool-call-end", index: slot.call });
+    slots.clear();
+    if (legacyCall !== undefined) events.push({ type: "tool-call-end", index: legacyCall });
+    legacyCall = undefined;
+  };
   return {
     map(chunk) {
       const events: ProviderEvent[] = [];
@@ -32,23 +62,29 @@ function createChatMapper(): ChatMapper {
           // Only the first choice is the answer (n > 1 asks for alternatives).
           if ((numberField(choice, "index") ?? 0) !== 0) continue;
           const delta = field(choice, "delta");
+          // Reasoning models behind OpenAI-compatible servers (DeepSeek, vLLM, OpenRouter, Ollama's /v1).
+          const reasoning = stringField(delta, "reasoning_content") ?? stringField(delta, "reasoning");
+          if (reasoning) events.push({ type: "reasoning", delta: reasoning });
           const content = stringField(delta, "content");
           if (content) events.push({ type: "text", delta: content });
           const refusal = stringField(delta, "refusal");
           if (refusal) events.push({ type: "refusal", delta: refusal });
           const toolCalls = field(delta, "tool_calls");
-          if (Array.isArray(toolCalls)) {
-            for (const call of toolCalls) {
-              // The answer is the first function call's arguments; parallel calls are not one JSON text.
-              if ((numberField(call, "index") ?? 0) !== 0) continue;
-              const args = stringField(field(call, "function"), "arguments");
-              if (args) events.push({ type: "text", delta: args });
-            }
+          if (Array.isArray(toolCalls)) toolEvents(toolCalls, events);
+          const legacy = field(delta, "function_call");
+          if (legacy !== undefined && legacy !== null) {
+            const name = stringField(legacy, "name");
+            const args = stringField(legacy, "arguments") ?? "";
+            if (legacyCall === undefined) {
+              legacyCall = calls++;
+              events.push({ type: "tool-call", index: legacyCall, name, delta: args });
+            } else if (args) events.push({ type: "tool-call", index: legacyCall, delta: args });
           }
-          const legacyArgs = stringField(field(delta, "function_call"), "arguments");
-          if (legacyArgs) events.push({ type: "text", delta: legacyArgs });
           const reason = stringField(choice, "finish_reason");
-          if (reason) finish = { type: "finish", reason: FINISH[reason] ?? "other", raw: reason };
+          if (reason) {
+            endCalls(events);
+            finish = { type: "finish", reason: FINISH[reason] ?? "other", raw: reason };
+          }
         }
       }
       const usage = field(chunk, "usage");
@@ -67,10 +103,15 @@ function createChatMapper(): ChatMapper {
       return events;
     },
     done() {
-      if (finished) return [];
-      // A server that ends with [DONE] but never sent a finish_reason still said it is done.
-      finished = true;
-      return [{ type: "finish", reason: "stop", raw: "[DONE]" }];
+      const events: ProviderEvent[] = [];
+      if (!finished) {
+        // A server that ends with [DONE] but never sent a finish_reason still said it is done.
+        finished = true;
+        endCalls(events);
+        events.push({ type: "finish", reason: "stop", raw: "[DONE]" });
+      }
+      events.push({ type: "end" });
+      return events;
     },
     end() {
       return [];
@@ -80,11 +121,13 @@ function createChatMapper(): ChatMapper {
 
 /**
  * Chat Completions streaming: `data:` lines of `chat.completion.chunk` objects ending with
- * `data: [DONE]`. Text is `choices[0].delta.content`, or the first tool call's
- * `function.arguments` when the model answers through a function; `delta.refusal` streams as
- * refusal; `finish_reason` is the end signal (`length` truncation, `content_filter` filtered,
- * `tool_calls` a normal stop); the `usage` chunk (`stream_options.include_usage`) follows the
- * finish; an `{ error }` chunk is a provider error.
+ * `data: [DONE]`. Text is `choices[0].delta.content`; each `delta.tool_calls[]` entry is a
+ * tool-call event keyed by its `index` (a new `id` at a used index starts a new call, as some
+ * compatible servers number every call 0); `reasoning_content` / `reasoning` (compatible
+ * servers) is reasoning; `delta.refusal` streams as refusal; `finish_reason` ends the calls and
+ * gives the reason (`length` truncation, `content_filter` filtered, `tool_calls` a normal stop);
+ * the `usage` chunk (`stream_options.include_usage`) follows it; `[DONE]` is the end signal,
+ * after which nothing is read; an `{ error }` chunk is a provider error.
  *
  * @example
  * ```ts

@@ -30,11 +30,14 @@ async function throughSdk(provider: ProviderId, name: string): Promise<ProviderE
 // The wire decoder and the SDK path must agree, except that the SDKs swallow `[DONE]` (a finish
 // only the wire can see when no finish_reason came) and put their own words on errors.
 const comparable = (events: ProviderEvent[]) =>
-  events.map((event) =>
-    event.type === "error"
-      ? { type: "error", errorType: event.errorType, retryable: event.retryable }
-      : event,
-  );
+  events
+    // The SDK's iterator ending is its end signal (it swallows `[DONE]`).
+    .filter((event) => event.type !== "end")
+    .map((event) =>
+      event.type === "error"
+        ? { type: "error", errorType: event.errorType, retryable: event.retryable }
+        : event,
+    );
 
 describe.each<ProviderId>(["openai-chat", "openai-responses", "anthropic"])(
   "the %s SDK mapper",
@@ -79,6 +82,7 @@ describe("SDK objects built by hand", () => {
       { type: "text", delta: "{}" },
       { type: "usage", usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4 } },
       { type: "finish", reason: "length", raw: "MAX_TOKENS" },
+      { type: "end" },
     ]);
   });
 
@@ -96,8 +100,10 @@ describe("SDK objects built by hand", () => {
         done_reason: "stop",
       }),
     ).toEqual([
-      { type: "text", delta: '{"a":1}' },
+      { type: "tool-call", index: 0, name: "answer", delta: '{"a":1}' },
+      { type: "tool-call-end", index: 0 },
       { type: "finish", reason: "stop", raw: "stop" },
+      { type: "end" },
     ]);
   });
 
@@ -107,6 +113,7 @@ describe("SDK objects built by hand", () => {
       { type: "text", delta: '{"a"' },
       { type: "text", delta: ":1}" },
       { type: "finish", reason: "stop", raw: "end_of_stream" },
+      { type: "end" },
     ]);
   });
 });

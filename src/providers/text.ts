@@ -7,14 +7,14 @@ function createTextDecoder(): WireDecoder {
     push: (text) => (text === "" ? [] : [{ type: "text", delta: text }]),
     // Raw text has no end signal of its own: the end of the body is the end. Whether the JSON in
     // it is whole is for the JSON parser to say.
-    end: () => [{ ...END }],
+    end: () => [{ ...END }, { type: "end" }],
   };
 }
 
 function createTextMapper(): SdkEventMapper {
   return {
     map: (chunk) => (typeof chunk === "string" && chunk !== "" ? [{ type: "text", delta: chunk }] : []),
-    end: () => [{ ...END }],
+    end: () => [{ ...END }, { type: "end" }],
   };
 }
 

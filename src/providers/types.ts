@@ -57,10 +57,69 @@ export interface Usage {
   totalTokens?: number;
 }
 
-/** A text delta: a piece of the answer's JSON text (message content, or tool-call arguments). */
+/**
+ * A piece of the assistant's text (message content). Whether it is the answer or commentary (a
+ * preamble before a tool call) is decided above the adapter, by the request or the `answer`
+ * option; tool-call arguments are never text events.
+ */
 export interface TextEvent {
   type: "text";
   delta: string;
+}
+
+/**
+ * A piece of the model's reasoning: Anthropic `thinking` blocks, OpenAI reasoning summaries
+ * (`reasoning_summary_text`, chat `reasoning_content`), Gemini thought parts, Ollama `thinking`.
+ * Never the answer. `redacted` marks a block whose content the provider encrypted
+ * (`redacted_thinking`): it carries no readable text.
+ */
+export interface ReasoningEvent {
+  type: "reasoning";
+  delta: string;
+  redacted?: boolean;
+}
+
+/**
+ * A piece of a client tool call's arguments (JSON text). `index` numbers the calls of one response
+ * from 0 in the order they started (not the provider's block index); the first event of a call
+ * carries its `id` and `name`. The arguments are whole only after its {@link ToolCallEndEvent}
+ * and the provider's end signal.
+ */
+export interface ToolCallEvent {
+  type: "tool-call";
+  index: number;
+  id?: string;
+  name?: string;
+  delta: string;
+}
+
+/** A tool call's block ended: no more of its arguments will arrive. */
+export interface ToolCallEndEvent {
+  type: "tool-call-end";
+  index: number;
+}
+
+/**
+ * A tool the provider runs itself (Anthropic `server_tool_use` and its `*_tool_result`, Gemini
+ * `executableCode` / `codeExecutionResult`, OpenAI's built-in tool items): reported so a consumer
+ * can show it, never part of the answer. `phase` says whether this is the call's input or its
+ * result; `delta` is a piece of the input's JSON text, or the result as JSON text.
+ */
+export interface ServerToolEvent {
+  type: "server-tool";
+  phase: "call" | "result";
+  id?: string;
+  name?: string;
+  delta: string;
+}
+
+/**
+ * The provider's end-of-stream signal (`[DONE]`, `message_stop`, `response.completed`, Gemini's
+ * last `finishReason`, Ollama's `done: true`): the body holds nothing more of this answer, and
+ * whatever follows it is ignored.
+ */
+export interface EndEvent {
+  type: "end";
 }
 
 /** A piece of the model's refusal message, as it streams (OpenAI's `refusal`). */
@@ -79,7 +138,10 @@ export interface FinishEvent {
   reason: FinishReason;
   /** The provider's own value (`"max_tokens"`, `"SAFETY"`, `"tool_calls"`, `"[DONE]"`, ...). */
   raw?: string;
-  /** A sentence from the provider about the end, when it sent one (Gemini's `finishMessage`). */
+  /**
+   * A sentence from the provider about the end, when it sent one (Gemini's `finishMessage`,
+   * Anthropic's `stop_details.explanation`).
+   */
   detail?: string;
 }
 
@@ -118,7 +180,17 @@ export interface ProviderErrorEvent {
  * }
  * ```
  */
-export type ProviderEvent = TextEvent | RefusalEvent | FinishEvent | UsageEvent | ProviderErrorEvent;
+export type ProviderEvent =
+  | TextEvent
+  | ReasoningEvent
+  | ToolCallEvent
+  | ToolCallEndEvent
+  | ServerToolEvent
+  | RefusalEvent
+  | FinishEvent
+  | UsageEvent
+  | ProviderErrorEvent
+  | EndEvent;
 
 /**
  * A synchronous push decoder from a provider's wire text to normalized events. It takes decoded
@@ -142,6 +214,11 @@ export interface WireDecoder {
    * the stream reads as cut (no finish event) rather than as malformed.
    */
   end(): ProviderEvent[];
+  /**
+   * Whether the last {@link WireDecoder.push} carried only keep-alive traffic (SSE comments such as
+   * `: keep-alive`, blank lines): such traffic must not count as the provider making progress.
+   */
+  readonly keepAliveOnly?: boolean;
 }
 
 /**

@@ -1,5 +1,11 @@
 import { type SchemaIssue, StreamError } from "../errors/index.ts";
-import { createParser, type JsonParser, type ParserEvent, type PathSegment } from "../json/index.ts";
+import {
+  createParser,
+  JsonParseError,
+  type JsonParser,
+  type ParserEvent,
+  type PathSegment,
+} from "../json/index.ts";
 import {
   type BuiltRequest,
   createProviderDecoder,
@@ -21,6 +27,7 @@ import {
   createSchemaTracker,
   type SchemaTracker,
 } from "../schema/index.ts";
+import { type AnswerChannel, ChannelRouter } from "./channels.ts";
 import type { StreamCore, StructuredStreamOptions } from "./structured-stream.ts";
 import type { FieldState, Progress } from "./types.ts";
 
@@ -49,6 +56,11 @@ function utf8Length(text: string, afterHigh: boolean): number {
     high = c >= 0xd800 && c <= 0xdbff;
   }
   return n;
+}
+
+/** Whether text holds only SSE comment lines and blank lines (keep-alive traffic). */
+function isKeepAlive(text: string): boolean {
+  return !/^(?!:)[^\r\n]*\S/m.test(text);
 }
 
 function endsWithHigh(text: string): boolean {
@@ -121,6 +133,18 @@ export class Attempt {
   private providerId: ProviderId | undefined;
   /** The format was detected (not given) as raw JSON text. */
   private detectedText = false;
+  /** Which channel is the answer: from the request structream built, else the `answer` option. */
+  private answerChannel: AnswerChannel;
+  private router: ChannelRouter | undefined;
+  /** A parse failure, held until the provider's end signal says whether a refusal or a cut outranks it. */
+  private parseError: unknown;
+  /** The provider's end signal arrived: nothing after it is read. */
+  private ended = false;
+  /** The response only called tools: there is no answer to validate. */
+  private noAnswer = false;
+  /** The model's reasoning and commentary text of this attempt. */
+  reasoning = "";
+  commentary = "";
   /** The last string chunk ended with a high surrogate (for exact byte counts). */
   private afterHigh = false;
   private readonly releaseOuter: () => void;
@@ -132,9 +156,10 @@ export class Attempt {
     private readonly options: StructuredStreamOptions,
     outer: AbortSignal,
     /** 0 for the first attempt, 1 for the first retry, ... */
-    private readonly index = 0,
+    readonly index = 0,
   ) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+    this.answerChannel = options.answer ?? "auto";
     const onOuterAbort = () => this.abort.abort(outer.reason);
     if (outer.aborted) this.abort.abort(outer.reason);
     else outer.addEventListener("abort", onOuterAbort, { once: true });
@@ -231,9 +256,24 @@ export class Attempt {
 
   /** Reads the answer to the provider's end signal; returns the parsed (unvalidated) value. */
   async run(provider: ProviderId | "auto"): Promise<unknown> {
+    try {
+      return await this.read(provider);
+    } catch (thrown) {
+      // This attempt's open tool calls end with it (a retry's calls are new streams).
+      const error =
+        thrown instanceof StreamError
+          ? thrown
+          : new StreamError("connection_lost", "The attempt that made this call failed.", { cause: thrown });
+      this.core.toolCallHub.fail(this.index, error);
+      throw thrown;
+    }
+  }
+
+  private async read(provider: ProviderId | "auto"): Promise<unknown> {
     const signal = this.abort.signal;
     let reader: ChunkReader | undefined;
     let finished = false;
+    let bodyDone = false;
     const aborted = new Promise<never>((_, reject) => {
       if (signal.aborted) reject(signal.reason);
       signal.addEventListener("abort", () => reject(signal.reason), { once: true });
@@ -291,8 +331,10 @@ export class Attempt {
       let pending = "";
       for (;;) {
         const next = await readNext(reader);
-        if (next.done) break;
-        this.resetIdle();
+        if (next.done) {
+          bodyDone = true;
+          break;
+        }
         const chunk = next.value;
         let events: ProviderEvent[];
         if (typeof chunk === "string" || chunk instanceof Uint8Array) {
@@ -301,6 +343,8 @@ export class Attempt {
             this.core.noteBytes(utf8Length(chunk, this.afterHigh));
             this.afterHigh = endsWithHigh(chunk);
           } else this.core.noteBytes(chunk.length);
+          // Comment-only traffic (`: keep-alive`) is no progress: it must not hold off the idle time-out.
+          if (decoder === undefined && !isKeepAlive(text)) this.resetIdle();
           if (decoder === undefined) {
             pending += text;
             if (provider === "auto") {
@@ -316,12 +360,16 @@ export class Attempt {
               this.detectedText = provider === "text";
             }
             this.providerId = provider;
-            decoder = createProviderDecoder(provider, { lenient: this.options.lenient });
+            decoder = createProviderDecoder(provider);
             events = decoder.push(pending);
             pending = "";
-          } else events = decoder.push(text);
+          } else {
+            events = decoder.push(text);
+            if (decoder.keepAliveOnly !== true) this.resetIdle();
+          }
         } else {
           this.core.noteBytes(0);
+          this.resetIdle();
           if (mapper === undefined) {
             const id = provider === "auto" ? detectSdkProvider(chunk) : provider;
             if (id === undefined) {
@@ -331,14 +379,14 @@ export class Attempt {
               );
             }
             this.providerId = id;
-            mapper = createSdkMapper(id, { lenient: this.options.lenient });
+            mapper = createSdkMapper(id);
           }
           events = mapper.map(chunk);
         }
         this.handle(events);
-        if (this.providerError !== undefined) break;
+        if (this.providerError !== undefined || this.ended) break;
       }
-      if (this.providerError === undefined) {
+      if (this.providerError === undefined && !this.ended) {
         if (decoder === undefined && pending !== "") {
           const detected = detectProvider({ contentType, text: pending, final: true });
           if (detected.provider === undefined) {
@@ -349,7 +397,7 @@ export class Attempt {
           }
           this.providerId = detected.provider;
           this.detectedText = detected.provider === "text";
-          decoder = createProviderDecoder(detected.provider, { lenient: this.options.lenient });
+          decoder = createProviderDecoder(detected.provider);
           this.handle(decoder.push(pending));
         }
         this.handle(decoder?.end() ?? mapper?.end() ?? []);
@@ -362,8 +410,14 @@ export class Attempt {
       const sdkError = thrown instanceof StreamError ? undefined : errorFromSdk(thrown);
       if (sdkError !== undefined) throw this.providerFailure(sdkError);
       // Only the transport's failures are retryable; an exception from anywhere else (a bug, a
-      // consumer's code) is not a lost connection and must not call the model again.
-      if (typeof thrown === "object" && thrown !== null && transportErrors.has(thrown)) {
+      // consumer's code) is not a lost connection and must not call the model again. A source
+      // that fails with a StreamError (a tool call's arguments, cut) says itself what happened.
+      if (
+        typeof thrown === "object" &&
+        thrown !== null &&
+        transportErrors.has(thrown) &&
+        !(thrown instanceof StreamError)
+      ) {
         const message = thrown instanceof Error ? thrown.message : String(thrown);
         throw new StreamError("connection_lost", `The connection broke mid-stream (${message}).`, {
           retryable: true,
@@ -378,8 +432,10 @@ export class Attempt {
       if (!finished) {
         // A failed attempt's signal aborts, so a source function's own fetch is cancelled too.
         if (!signal.aborted) this.abort.abort(new StreamError("aborted", "This attempt was given up."));
-        if (reader !== undefined) await reader.cancel(signal.reason ?? "stopped");
       }
+      // Also after the provider's end signal: whatever follows it is not read, and the
+      // connection is released at once rather than left to the server to close.
+      if (!bodyDone && reader !== undefined) await reader.cancel(signal.reason ?? "stopped");
     }
   }
 
@@ -400,6 +456,12 @@ export class Attempt {
       headers: options.headers,
     });
     this.restore = built.restore;
+    // A request that forces a tool (Anthropic's tool mode) makes that tool's input the answer.
+    const choice = built.body.tool_choice as { name?: unknown } | undefined;
+    this.answerChannel =
+      typeof choice === "object" && choice !== null && typeof choice.name === "string"
+        ? { tool: choice.name }
+        : "text";
     const doFetch = options.fetch ?? globalThis.fetch;
     try {
       return await doFetch(built.url, { ...built.init, signal: this.abort.signal });
@@ -445,19 +507,54 @@ export class Attempt {
     );
   }
 
+  private routerFor(): ChannelRouter {
+    if (this.router !== undefined) return this.router;
+    const hub = this.core.toolCallHub;
+    this.router = new ChannelRouter(this.answerChannel, hub.declared, this.options.lenient === true, {
+      answer: (delta) => {
+        this.pushText(delta);
+        this.changed = true;
+      },
+      commentary: (delta) => {
+        this.commentary += delta;
+        this.core.showChannel(this, "commentary", delta);
+      },
+      reasoning: (delta) => {
+        this.reasoning += delta;
+        this.core.showChannel(this, "reasoning", delta);
+      },
+      toolCall: (event) => hub.event(this.index, event),
+    });
+    return this.router;
+  }
+
+  private changed = false;
+
   private handle(events: ProviderEvent[]): void {
     if (events.length === 0) return;
-    let changed = false;
+    const router = this.routerFor();
+    this.changed = false;
     for (const event of events) {
+      if (this.ended) break;
       switch (event.type) {
-        case "text": {
+        case "text":
           this.core.noteDelta();
+          if (event.delta !== "") router.text(event.delta);
+          break;
+        case "tool-call":
+        case "tool-call-end":
+          if (event.type === "tool-call") this.core.noteDelta();
+          router.toolCall(event);
+          break;
+        case "reasoning":
           if (event.delta !== "") {
-            this.pushText(event.delta);
-            changed = true;
+            this.reasoning += event.delta;
+            this.core.showChannel(this, "reasoning", event.delta);
           }
           break;
-        }
+        case "server-tool":
+          // A tool the provider ran: never the answer.
+          break;
         case "refusal":
           this.refusal += event.delta;
           break;
@@ -470,14 +567,27 @@ export class Attempt {
         case "error":
           this.providerError ??= event;
           break;
+        case "end":
+          this.ended = true;
+          break;
       }
     }
-    if (changed) this.core.showPartial(this, this.progress);
+    if (this.changed) this.core.showPartial(this, this.progress);
   }
 
   private pushText(delta: string): void {
     this.text += delta;
-    this.parser.push(delta);
+    if (this.parseError !== undefined) return;
+    try {
+      this.parser.push(delta);
+    } catch (error) {
+      // A limit is not outranked by anything: it stops the reading at once.
+      if (!(error instanceof JsonParseError) || error.code === "max_length" || error.code === "max_depth")
+        throw error;
+      // Held: a refusal or truncation reported after this text outranks the parse failure.
+      this.parseError = error;
+      return;
+    }
     const issues = this.tracker.issues;
     if (issues !== undefined && issues.length > 0) throw this.mismatch(issues);
   }
@@ -485,8 +595,14 @@ export class Attempt {
   private conclude(): unknown {
     if (this.providerError !== undefined) throw this.providerFailure(this.providerError);
     const finish = this.finish;
+    // Prose with no tool call after it was the answer after all.
+    if (finish !== undefined && finish.reason !== "refusal" && finish.reason !== "content_filter")
+      this.router?.settle();
     if (this.refusal !== "" || finish?.reason === "refusal" || finish?.reason === "content_filter") {
-      const message = this.refusal !== "" ? this.refusal : undefined;
+      // The refusal's words: OpenAI's refusal deltas, Anthropic's stop_details explanation, else
+      // the prose the model wrote instead of the answer.
+      const prose = this.commentary.trim() || (this.parseError !== undefined ? this.text.trim() : "");
+      const message = this.refusal !== "" ? this.refusal : (finish?.detail ?? (prose || undefined));
       throw new StreamError(
         "refusal",
         message !== undefined
@@ -503,6 +619,8 @@ export class Attempt {
       );
     }
     if (finish === undefined && this.providerId !== "text") {
+      // A body that is already not JSON stays so however it ended.
+      if (this.parseError !== undefined) throw this.parseError;
       throw new StreamError(
         "connection_lost",
         "The stream ended before the provider's end signal: the answer may be incomplete.",
@@ -515,6 +633,15 @@ export class Attempt {
         `The provider ended the answer with "${finish.raw ?? finish.reason}"${finish.detail ? `: ${finish.detail}` : ""}.`,
         { reason: finish.raw ?? finish.reason, providerType: finish.raw, text: this.text },
       );
+    }
+    if (finish === undefined) this.router?.settle();
+    // The provider's end signal with a normal stop: the tool calls' arguments are final.
+    this.core.toolCallHub.settle(this.index);
+    if (this.parseError !== undefined) throw this.parseError;
+    if (this.router?.toolCallsOnly === true) {
+      // A turn that only calls tools has no answer: the result is undefined, the calls are the point.
+      this.noAnswer = true;
+      return undefined;
     }
     const value = this.parser.end();
     if (this.detectedText && value !== null && typeof value === "object") {
@@ -533,7 +660,7 @@ export class Attempt {
 
   /** Validates the complete value with the user's own validator; resolves to its output. */
   async validateFinal(value: unknown): Promise<unknown> {
-    if (this.compiled === undefined) return value;
+    if (this.compiled === undefined || this.noAnswer) return value;
     let outcome: Awaited<ReturnType<CompiledSchema["validateFinal"]>>;
     try {
       outcome = await this.compiled.validateFinal(value);

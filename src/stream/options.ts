@@ -149,6 +149,22 @@ export function checkOptions(options: StructuredStreamOptions): void {
     }
   }
   if (o.fetch !== undefined && typeof o.fetch !== "function") throw invalid("fetch", "a function", o.fetch);
+  if (
+    o.answer !== undefined &&
+    o.answer !== "auto" &&
+    o.answer !== "text" &&
+    !(isObject(o.answer) && typeof o.answer.tool === "string" && o.answer.tool !== "")
+  ) {
+    throw invalid("answer", '"auto", "text" or { tool: "name" }', o.answer);
+  }
+  if (o.tools !== undefined) {
+    if (
+      !isObject(o.tools) ||
+      Object.values(o.tools).some((t) => t === null || (typeof t !== "object" && typeof t !== "function"))
+    ) {
+      throw invalid("tools", "an object mapping tool names to schemas", o.tools);
+    }
+  }
   checkString(o, "apiKey");
   checkString(o, "baseURL");
   if (typeof o.baseURL === "string") {

@@ -19,13 +19,17 @@ import {
 import { EventQueue } from "../shared/index.ts";
 import { Attempt } from "./attempt.ts";
 import { backoffDelay, type RetryOptions, sleep } from "./backoff.ts";
+import type { AnswerChannel } from "./channels.ts";
 import { checkOptions } from "./options.ts";
 import { jsonEqual, reportConsumerError } from "./report.ts";
+import { isWithin, STATE_RANK, type Standing, standing } from "./rewind.ts";
+import { ToolCallHub, type ToolCallOf, type ToolCallStream, type ToolSchemas } from "./tool-calls.ts";
 import type {
   DeepPartial,
   FieldState,
   Progress,
   StreamChange,
+  StreamElement,
   StreamEvent,
   StreamEventOf,
   StreamEventType,
@@ -117,6 +121,18 @@ export interface StructuredStreamOptions<S extends SchemaInput | undefined = Sch
   timeoutMs?: number;
   /** Aborts the stream (`aborted`) in any status. Its listener is removed when the stream ends. */
   signal?: AbortSignal;
+  /**
+   * Which part of the response is the answer, for a `source` (a `request` decides it itself):
+   * `"auto"` takes the text when it is JSON, or the tool call when the response carries one and
+   * its text is prose (commentary); `{ tool: "name" }` that tool's arguments; `"text"` the text.
+   * @defaultValue "auto"
+   */
+  answer?: AnswerChannel;
+  /**
+   * Client tools whose calls to stream, by name, with the schema of their arguments: each call
+   * is a typed stream from `s.toolCalls()`. A declared tool's call is never taken for the answer.
+   */
+  tools?: ToolSchemas;
   /** Limits of the JSON parser. */
   maxDepth?: number;
   /** Most answer text accepted, in UTF-16 code units. @defaultValue 64 Mi */
@@ -133,8 +149,6 @@ export type StreamValue<S> = S extends SchemaInput ? InferOutput<S> : unknown;
 export type StreamPartial<S> = S extends SchemaInput ? InferPartial<S> : unknown;
 
 type Listener<T, K extends StreamEventType, P = DeepPartial<T>> = (event: StreamEventOf<T, K, P>) => void;
-
-const STATE_RANK: Record<FieldState, number> = { pending: 0, streaming: 1, complete: 2 };
 
 const TERMINAL: ReadonlySet<StreamStatus> = new Set(["complete", "error"]);
 
@@ -191,7 +205,9 @@ const UNREAD: unique symbol = Symbol("unread");
  * A structured answer streaming in: an async iterable and a `ReadableStream` of
  * {@link StreamEvent}s, with the latest state readable synchronously.
  */
-export class StructuredStream<T = unknown, P = DeepPartial<T>> extends ReadableStream<StreamEvent<T, P>> {
+export class StructuredStream<T = unknown, P = DeepPartial<T>, C = ToolCallStream> extends ReadableStream<
+  StreamEvent<T, P>
+> {
   /** The validated final value; rejects with {@link StreamError}. */
   readonly result: Promise<T>;
 
@@ -281,8 +297,24 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>> extends ReadableS
    * Each element of the array at `path` (root by default), once, complete and validated on its
    * own against its schema, in order.
    */
-  elements<E = unknown>(path: string | readonly PathSegment[] = []): AsyncIterableIterator<E> {
-    return this.core.elements(toPath(path)) as AsyncIterableIterator<E>;
+  elements<E = unknown>(path: string | readonly PathSegment[] = []): AsyncIterableIterator<StreamElement<E>> {
+    return this.core.elements(toPath(path)) as AsyncIterableIterator<StreamElement<E>>;
+  }
+
+  /**
+   * One typed stream per client tool call the model makes (see `tools`), in the order they
+   * start, each with its `name`, `id` and `index`. A call's `result` resolves only after its
+   * block ended and the provider's end signal arrived; a truncated or refused response fails
+   * every open call. The iterator ends when this stream ends.
+   *
+   * @example
+   * ```ts
+   * const s = structuredStream({ source, tools: { search: SearchArgs } });
+   * for await (const call of s.toolCalls()) if (call.name === "search") run(await call.result);
+   * ```
+   */
+  toolCalls(): AsyncIterableIterator<C> {
+    return this.core.toolCallHub.subscribe() as AsyncIterableIterator<C>;
   }
 
   /** Ends the stream now with `aborted`, closing the HTTP body and every timer. */
@@ -378,10 +410,15 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>> extends ReadableS
  * ```
  * @throws a `StructreamError` with code `invalid_option` (synchronously) when an option is not usable.
  */
-export function structuredStream<S extends SchemaInput | undefined = undefined>(
-  options: StructuredStreamOptions<S>,
-): StructuredStream<StreamValue<S>, StreamPartial<S>> {
-  return new StructuredStream<StreamValue<S>, StreamPartial<S>>(options as StructuredStreamOptions);
+export function structuredStream<
+  S extends SchemaInput | undefined = undefined,
+  Tools extends ToolSchemas = Record<never, never>,
+>(
+  options: StructuredStreamOptions<S> & { tools?: Tools },
+): StructuredStream<StreamValue<S>, StreamPartial<S>, ToolCallOf<Tools>> {
+  return new StructuredStream<StreamValue<S>, StreamPartial<S>, ToolCallOf<Tools>>(
+    options as StructuredStreamOptions,
+  );
 }
 
 class StreamCore<T> {
@@ -402,22 +439,19 @@ class StreamCore<T> {
   private pendingChanges: StreamChange[] = [];
   /** Something visible changed since the last partial event. */
   private dirty = false;
-  /** The attempt whose parser's value is shown (a retry takes over once it caught up). */
-  private shownAttempt: Attempt | undefined;
-  /** The attempt shown before the current one started: what a retry must not report twice. */
-  private previous: Attempt | undefined;
   /** The attempt's progress object `shownProgress` was last made from. */
   private sourceProgress: Progress | undefined;
   /** The value shown after a failure, when it is not the parser's (see `fail`). */
   private frozen: { value: unknown } | undefined;
   /** The last event, once the stream ended (for an iterator that attaches afterwards). */
   private lastEvent: StreamEvent<T> | undefined;
+
   private readonly watchers = new Set<{ path: PathSegment[]; last: unknown; fn: (value: unknown) => void }>();
   private readonly elementSubs = new Set<{
     path: PathSegment[];
     pointer: string;
     next: number;
-    queue: EventQueue<unknown>;
+    queue: EventQueue<StreamElement<unknown>>;
   }>();
   private readonly controller = new AbortController();
   private readonly compiled: CompiledSchema | undefined;
@@ -427,8 +461,17 @@ class StreamCore<T> {
   private attempt: Attempt | undefined;
   private shownProgress: Progress = { completed: 0, total: 0, percent: 0, pending: [] };
   private releaseSignal: (() => void) | undefined;
-  /** Text length of the best attempt so far: a retry's snapshots take over once they reach it. */
-  private catchUpLength = 0;
+  /**
+   * The attempt whose snapshot is on screen. A retry runs hidden until it has caught up with it
+   * (or contradicts it, and a `rewind` withdraws what it contradicts): see {@link showPartial}.
+   */
+  private shownAttempt: Attempt | undefined;
+  /** Field, field-state and element notices of a hidden retry, held until it takes over. */
+  private held: (() => void)[] = [];
+  /** Characters of a hidden retry's text known to equal the shown attempt's. */
+  private textAgreed = 0;
+  /** Watchers compare by value once after a takeover (the new attempt's objects are new). */
+  private relink = false;
   private firstByteMs: number | undefined;
   private firstFieldMs: number | undefined;
   private firstDeltaAt: number | undefined;
@@ -448,6 +491,11 @@ class StreamCore<T> {
     // `s.error`, `s.status`, the `error` event and `result` for whoever looks.
     result.catch(() => {});
     this.result = result;
+    this.toolCallHub = new ToolCallHub((o) => new StructuredStream(o), options.tools, {
+      validate: options.validate,
+      maxDepth: options.maxDepth,
+      maxLength: options.maxLength,
+    });
     this.compiled =
       options.schema === undefined
         ? undefined
@@ -519,15 +567,16 @@ class StreamCore<T> {
     if (this.firstByteMs !== undefined) stats.timeToFirstByteMs = Math.round(this.firstByteMs);
     if (this.firstFieldMs !== undefined) stats.timeToFirstFieldMs = Math.round(this.firstFieldMs);
     if (this.totals.usage !== undefined) stats.usage = { ...this.totals.usage };
+    if (this.attempt?.reasoning) stats.reasoning = this.attempt.reasoning;
+    if (this.attempt?.commentary) stats.commentary = this.attempt.commentary;
     return stats;
   }
 
   stateOf(path: PathSegment[]): FieldState {
     if (this.status === "complete") return "complete";
-    const current = this.attempt?.stateOf(path) ?? "pending";
-    // While a retry catches up, what was already shown stays (states never step back).
-    const before = this.previous?.stateOf(path);
-    return before !== undefined && STATE_RANK[before] > STATE_RANK[current] ? before : current;
+    // While a retry catches up, the states are those of what is on screen: they step back only
+    // through a rewind.
+    return (this.shownAttempt ?? this.attempt)?.stateOf(path) ?? "pending";
   }
 
   on(type: StreamEventType, listener: Listener<T, StreamEventType>): () => void {
@@ -579,15 +628,15 @@ class StreamCore<T> {
     return iterator;
   }
 
-  elements(path: PathSegment[]): AsyncIterableIterator<unknown> {
-    const queue = new EventQueue<unknown>();
+  elements(path: PathSegment[]): AsyncIterableIterator<StreamElement<unknown>> {
+    const queue = new EventQueue<StreamElement<unknown>>();
     const sub = { path, pointer: toPointer(path), next: 0, queue };
     // Elements that completed before this call.
     const current = valueAt(this.value, path);
     if (Array.isArray(current)) {
       for (let i = 0; i < current.length; i++) {
         if (this.status !== "complete" && this.stateOf([...path, i]) !== "complete") break;
-        queue.push(current[i]);
+        queue.push({ type: "element", index: i, value: current[i] });
         sub.next = i + 1;
       }
     }
@@ -596,7 +645,7 @@ class StreamCore<T> {
       else queue.close();
     } else this.elementSubs.add(sub);
     const core = this;
-    const iterator: AsyncIterableIterator<unknown> = {
+    const iterator: AsyncIterableIterator<StreamElement<unknown>> = {
       next: () => queue.next(),
       async return() {
         queue.cancel();
@@ -640,6 +689,15 @@ class StreamCore<T> {
         }
       }
     }
+  }
+
+  /** The client tool calls of every attempt (`toolCalls()`). */
+  readonly toolCallHub: ToolCallHub;
+
+  /** Called by an attempt with a piece of its reasoning or commentary. */
+  showChannel(attempt: Attempt, type: "reasoning" | "commentary", delta: string): void {
+    if (attempt !== this.attempt) return;
+    this.emit({ type, delta });
   }
 
   private setStatus(status: StreamStatus): void {
@@ -718,72 +776,160 @@ class StreamCore<T> {
     return changes;
   }
 
-  /** Called by an attempt after each chunk it read (and when it concludes). */
+  /**
+   * Called by an attempt after each chunk it read. A retry runs hidden while what it
+   * has agrees with what is on screen and is behind it (nothing flickers, nothing is reported
+   * twice); it takes over once it has caught up, or as soon as it contradicts something shown,
+   * after a `rewind` event that withdraws exactly what it contradicts.
+   */
   showPartial(attempt: Attempt, progress: Progress): void {
     if (attempt !== this.attempt) return;
+    let rewound = false;
     if (attempt !== this.shownAttempt) {
-      if (attempt.textLength < this.catchUpLength) return;
-      // The retry caught up with what was shown: its value is shown from now on, whole.
-      this.catchUpLength = 0;
-      this.shownAttempt = attempt;
-      this.dirty = true;
-      this.takeChanges();
+      // A hidden retry (rare) is compared with the screen by value: its snapshot is made here.
       const value = attempt.latest;
-      if (this.changesWanted && value !== undefined) this.pendingChanges.push(["=", "", value]);
+      const shown = this.shownAttempt;
+      const before = this.value;
+      const position = this.compareWithShown(attempt, shown, value);
+      if (position.kind === "behind") return;
+      const retracted = position.kind === "diverged" ? position.retracted : [];
+      if (retracted.length > 0) {
+        this.rewind(retracted, attempt);
+        rewound = true;
+      }
+      this.takeOver(attempt, shown, retracted);
+      // Its value replaces the screen's whole (for consumers of changes, one `=` at the root).
+      this.takeChanges();
+      if (!rewound && this.relink && jsonEqual(value, before)) this.dirty = false;
+      else {
+        this.dirty = value !== before;
+        if (this.dirty && this.changesWanted) this.pendingChanges.push(["=", "", value]);
+      }
     }
-    this.flushPartial(progress);
-  }
-
-  /** Emits the pending changes as one partial event, with the progress so far. */
-  private flushPartial(progress: Progress): void {
-    // Progress never goes backwards, and 100 is kept for `complete`. It is kept current even when
-    // the value did not change (a chunk that only closes a string completes a field): `s.progress`.
+    // Progress never goes backwards (but through a rewind), and 100 is kept for `complete`. It is
+    // kept current even when the value did not change (a chunk that only closes a string
+    // completes a field): `s.progress`. The tracker gives a new object only when progress moved.
     const last = this.shownProgress;
-    // The tracker gives a new object only when progress moved: the same one is no news.
-    if (progress !== this.sourceProgress && progress.completed >= last.completed) {
+    if (rewound) {
+      this.sourceProgress = progress;
+      this.shownProgress = { ...progress, percent: Math.min(99, progress.percent) };
+    } else if (progress !== this.sourceProgress && progress.completed >= last.completed) {
       this.sourceProgress = progress;
       const percent = Math.min(99, Math.max(last.percent, progress.percent));
       this.shownProgress = { ...progress, percent: progress.total === 0 ? last.percent : percent };
     }
+    this.flushPartial();
+  }
+
+  /** Emits the pending changes as one partial event (its value made when first read). */
+  private flushPartial(): void {
     if (!this.dirty) return;
     this.dirty = false;
     let changes: StreamChange[] | undefined;
     if (this.changesWanted) changes = this.takeChanges();
     this.emit(this.partialEvent(changes));
-    if (this.watchers.size > 0) {
-      const value = this.value;
-      for (const w of this.watchers) {
-        const now = valueAt(value, w.path);
-        if (now !== w.last) {
-          w.last = now;
-          try {
-            w.fn(now);
-          } catch (error) {
-            reportConsumerError(error);
-          }
-        }
+    if (this.watchers.size === 0) return;
+    const value = this.value;
+    const relink = this.relink;
+    this.relink = false;
+    for (const w of this.watchers) {
+      const now = valueAt(value, w.path);
+      if (now === w.last) continue;
+      // After a takeover the new attempt's objects are new: only a changed value is a change.
+      const same = relink && jsonEqual(now, w.last);
+      w.last = now;
+      if (same) continue;
+      try {
+        w.fn(now);
+      } catch (error) {
+        reportConsumerError(error);
       }
     }
   }
+
+  /** Where a hidden retry stands against the shown attempt: by text while the texts agree. */
+  private compareWithShown(attempt: Attempt, shown: Attempt | undefined, value: unknown): Standing {
+    const visible = this.value;
+    if (shown === undefined || visible === undefined) return { kind: "ahead" };
+    const a = attempt.text;
+    const b = shown.text;
+    let i = this.textAgreed;
+    const end = Math.min(a.length, b.length);
+    while (i < end && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+    this.textAgreed = i;
+    if (i === b.length) return { kind: "ahead" };
+    if (i === a.length) {
+      // Its text so far is the shown text's beginning: whatever it reported repeats the screen.
+      this.held = [];
+      return { kind: "behind" };
+    }
+    // The texts differ (another answer, or only other whitespace): compare what each shows.
+    return standing(
+      visible,
+      value,
+      (path) => shown.stateOf(path) === "complete",
+      (path) => attempt.stateOf(path) === "complete",
+    );
+  }
+
+  /** Withdraws what a retry contradicts, for every consumer, before anything of the retry shows. */
+  private rewind(retracted: string[], attempt: Attempt): void {
+    this.emit({ type: "rewind", retracted, attempt: attempt.index });
+    for (const sub of this.elementSubs) {
+      let from = sub.next;
+      for (const pointer of retracted) {
+        if (isWithin(sub.pointer, pointer)) from = 0;
+        else if (isWithin(pointer, sub.pointer)) {
+          const index = Number(pointer.slice(sub.pointer.length + 1).split("/")[0]);
+          if (Number.isInteger(index)) from = Math.min(from, index);
+        }
+      }
+      if (from < sub.next) {
+        sub.next = from;
+        sub.queue.push({ type: "retract", index: from });
+      }
+    }
+  }
+
+  /** The retry becomes the shown attempt; its held notices go out, less what repeats the screen. */
+  private takeOver(attempt: Attempt, shown: Attempt | undefined, retracted: string[]): void {
+    this.shownAttempt = attempt;
+    this.relink = shown !== undefined;
+    const held = this.held;
+    this.held = [];
+    this.previous = shown;
+    this.retracted = retracted;
+    for (const notice of held) notice();
+    this.previous = undefined;
+    this.retracted = [];
+  }
+
+  /** During a takeover: the attempt that was on screen, and what the rewind withdrew. */
+  private previous: Attempt | undefined;
+  private retracted: string[] = [];
 
   /** Someone would receive an event of this type (no event is made for nobody). */
   private heard(type: StreamEventType): boolean {
     return this.attached || (this.listeners.get(type)?.size ?? 0) > 0;
   }
 
-  /** True when a retry reports again what the attempt shown before it already reported. */
-  private reported(path: PathSegment[], rank: number, value?: unknown): boolean {
+  /** Whether a notice about `path` repeats what the previous attempt already reported. */
+  private repeats(path: PathSegment[], state: FieldState): boolean {
     const previous = this.previous;
     if (previous === undefined) return false;
-    const before = STATE_RANK[previous.stateOf(path)];
-    if (before < rank) return false;
-    return rank < 2 || value === undefined || jsonEqual(valueAt(previous.latest, path), value);
+    const pointer = toPointer(path);
+    for (const r of this.retracted) if (isWithin(pointer, r)) return false;
+    return STATE_RANK[previous.stateOf(path)] >= STATE_RANK[state];
   }
 
   showField(attempt: Attempt, path: PathSegment[], value: unknown): void {
     if (attempt !== this.attempt) return;
-    // A retry re-reads fields the failed attempt already reported: report each once.
-    if (this.reported(path, 2, value)) return;
+    if (attempt !== this.shownAttempt) {
+      this.held.push(() => this.showField(attempt, path, value));
+      return;
+    }
+    // A retry re-reads fields the attempt before it already reported: report each once.
+    if (this.repeats(path, "complete")) return;
     this.firstFieldMs ??= performance.now() - this.started;
     if (!this.heard("field")) return;
     this.emit({ type: "field", path, pointer: toPointer(path), value });
@@ -791,19 +937,26 @@ class StreamCore<T> {
 
   showFieldState(attempt: Attempt, path: PathSegment[], state: FieldState): void {
     if (attempt !== this.attempt) return;
-    // A retry walks the same fields again: report each state once, and never step back.
-    if (this.reported(path, STATE_RANK[state])) return;
+    if (attempt !== this.shownAttempt) {
+      this.held.push(() => this.showFieldState(attempt, path, state));
+      return;
+    }
+    if (this.repeats(path, state)) return;
     if (!this.heard("field-state")) return;
     this.emit({ type: "field-state", path, pointer: toPointer(path), state });
   }
 
   showElement(attempt: Attempt, arrayPath: PathSegment[], index: number, value: unknown): void {
     if (attempt !== this.attempt) return;
+    if (attempt !== this.shownAttempt) {
+      this.held.push(() => this.showElement(attempt, arrayPath, index, value));
+      return;
+    }
     const pointer = toPointer(arrayPath);
     for (const sub of this.elementSubs) {
       if (sub.pointer === pointer && index === sub.next) {
         sub.next++;
-        sub.queue.push(value);
+        sub.queue.push({ type: "element", index, value });
       }
     }
   }
@@ -856,12 +1009,11 @@ class StreamCore<T> {
     try {
       for (let attemptNo = 0; ; attemptNo++) {
         const attempt = new Attempt(this, this.compiled, options, this.controller.signal, attemptNo);
-        if (this.attempt !== undefined)
-          this.catchUpLength = Math.max(this.catchUpLength, this.attempt.textLength);
-        if (this.shownAttempt !== undefined) this.previous = this.shownAttempt;
-        // Nothing to catch up with: the new attempt is shown from its first character.
-        if (this.catchUpLength === 0) this.shownAttempt = attempt;
         this.attempt = attempt;
+        this.held = [];
+        this.textAgreed = 0;
+        // Nothing on screen yet: nothing to catch up with.
+        if (this.value === undefined) this.shownAttempt = attempt;
         try {
           this.setStatus(options.request !== undefined ? "connecting" : "streaming");
           const value = await attempt.run(this.resolveProvider());
@@ -939,9 +1091,8 @@ class StreamCore<T> {
     }
     if (error.partial === undefined) {
       // The failing attempt may have read past the last snapshot shown (the error came mid-chunk).
-      const caughtUp =
-        attempt !== undefined && attempt === this.attempt && attempt.textLength >= this.catchUpLength;
-      error.partial = caughtUp ? (attempt.latest ?? this.value) : this.value;
+      const shown = attempt !== undefined && attempt === this.shownAttempt;
+      error.partial = shown ? (attempt.latest ?? this.value) : this.value;
     }
     if (error.text === "" && attempt !== undefined) error.text = attempt.text;
     return error;
@@ -964,10 +1115,13 @@ class StreamCore<T> {
     this.emit(this.lastEvent);
     for (const sub of this.elementSubs) {
       const array = valueAt(value, sub.path);
-      if (Array.isArray(array)) for (let i = sub.next; i < array.length; i++) sub.queue.push(array[i]);
+      if (Array.isArray(array))
+        for (let i = sub.next; i < array.length; i++)
+          sub.queue.push({ type: "element", index: i, value: array[i] });
       sub.queue.close();
     }
     this.elementSubs.clear();
+    this.toolCallHub.close();
     this.closeQueues();
     this.resolveResult(value);
   }
@@ -987,8 +1141,10 @@ class StreamCore<T> {
     this.setStatus("error");
     this.lastEvent = { type: "error", error };
     this.emit(this.lastEvent);
+
     for (const sub of this.elementSubs) sub.queue.fail(error);
     this.elementSubs.clear();
+    this.toolCallHub.close(error);
     this.closeQueues(error);
     this.rejectResult(error);
   }
