@@ -547,6 +547,10 @@ class SubscriptionImpl<T> implements Subscription<T> {
           error: toStreamError(event.error.code, event.error.message, { partial: this.state.value }),
         });
         return;
+      case "rewind":
+        // The patch that replaces what was withdrawn follows; consumers hear of the withdrawal first.
+        this.emit({ type: "rewind", retracted: event.retracted, attempt: event.attempt });
+        return;
       case "complete": {
         const value = "value" in event ? event.value : this.state.value;
         if (event.stats !== undefined) this.stats.server = event.stats;

@@ -80,6 +80,12 @@ export interface RetryNotice {
   error: StreamError;
   /** `Date.now()` when the notice arrived. */
   at: number;
+  /**
+   * Set when this retry's answer contradicted what was shown: the JSON Pointers it withdrew (their
+   * values and field states were replaced by the retry's). Say so: "the retry's answer replaced the
+   * earlier one".
+   */
+  replaced?: readonly string[];
 }
 
 /**
@@ -293,6 +299,19 @@ export function createStructuredStreamStore<T = unknown, I = void>(
           ...retries,
           { attempt: event.attempt, delayMs: event.delayMs, error: event.error, at: Date.now() },
         ]);
+        changed();
+      }),
+      subscription.on("rewind", (event) => {
+        // What the retry withdrew starts over: its field states go, its values follow in the patch.
+        for (const pointer of [...fields.keys()]) {
+          if (event.retracted.some((r) => r === "" || pointer === r || pointer.startsWith(`${r}/`))) {
+            fields.delete(pointer);
+          }
+        }
+        fieldsChanged = true;
+        const last = retries[retries.length - 1];
+        if (last !== undefined)
+          retries = Object.freeze([...retries.slice(0, -1), { ...last, replaced: event.retracted }]);
         changed();
       }),
     ];

@@ -384,6 +384,9 @@ export function createRelay(options: RelayOptions = {}): Relay {
             "retry",
             JSON.stringify({ attempt: event.attempt, delayMs: event.delayMs, error: errorData(event.error) }),
           );
+        case "rewind":
+          // Before the patch that replaces what it withdraws, as in the stream.
+          return append("rewind", JSON.stringify({ retracted: event.retracted, attempt: event.attempt }));
         case "complete": {
           // The validated value is sent only when it differs from what the client has.
           const same = diff(value, event.value).length === 0;
