@@ -76,6 +76,8 @@ export {
   type FieldState,
   type Progress,
   type RetryOptions,
+  type SourceContext,
+  type StreamElement,
   type StreamEvent,
   type StreamEventOf,
   type StreamEventType,

@@ -178,6 +178,22 @@ requires(
     for (const line of final.split("\n")) expect([...line].length).toBeLessThanOrEqual(42);
   }, 60_000);
 
+  it("degrades to plain lines on a 5-column pane: a short scrollback, no trail of frames", async () => {
+    const session = start(runArgs("--pace", "200"), { width: 5, height: 20 });
+    await watch(session);
+    expect(session.code()).toBe(0);
+    // Joined: each logical line once, however the 5-column pane wrapped it.
+    const history = session.screen({ history: true, join: true });
+    const lines = history.split("\n").filter((line) => line.trim() !== "");
+    // The notice, a status, seven fields, the outcome and the statistics: a few dozen lines at
+    // most, where redrawing frames into a pane this narrow left over a thousand.
+    expect(lines.length).toBeLessThan(40);
+    expect(history.match(/✓ complete/g)).toHaveLength(1);
+    for (const key of ["title", "summary", "sections", "published_at"]) expect(history).toContain(`✓ ${key}`);
+    const value = JSON.parse(readFileSync(session.out, "utf8"));
+    expect(value).toHaveProperty("title");
+  }, 60_000);
+
   it("aborts on Ctrl-C, keeps what arrived and prints it as a partial value (exit 130)", async () => {
     const session = start(runArgs("--pace", "30"));
     await waitFor(session, /^✓ title/m);

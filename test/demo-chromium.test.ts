@@ -139,6 +139,8 @@ requires(
   let profile: string;
   let page: Page;
   const lastEventIds: string[] = [];
+  /** The relay's answers to DELETE (a cancel), in order. */
+  const cancels: number[] = [];
   /** Uncaught errors and console errors in the page: none is expected. */
   const problems: string[] = [];
 
@@ -148,7 +150,12 @@ requires(
     // A slower model than the default, so a person (and this test) can act mid-stream.
     demo = await startDemoServer({ port: 0, simulator: { deltasPerSecond: 45 } });
     const handle = demo.relay.handle.bind(demo.relay);
-    (demo.relay as { handle: typeof handle }).handle = (request) => {
+    (demo.relay as { handle: typeof handle }).handle = async (request) => {
+      if (request.method === "DELETE") {
+        const response = await handle(request);
+        cancels.push(response.status);
+        return response;
+      }
       lastEventIds.push(request.headers.get("last-event-id") ?? "");
       return handle(request);
     };
@@ -423,12 +430,17 @@ requires(
       await expect.poll(() => observe(page).then((o) => o.status)).toBe("error");
     }, 60_000);
 
-    it("shows Stop as stopped, not as an error, with nothing left streaming", async () => {
+    it("stops the model call with Stop, and shows it stopped, not as an error, with nothing left streaming", async () => {
       await page.emulateMedia({ reducedMotion: "no-preference" });
       await startOnPhone();
       await watch(page, (now) => new Map(now.fields).get("/summary") === "streaming");
+      expect(demo.relay.running).toBe(1);
+      cancels.length = 0;
       await page.getByRole("button", { name: "Stop" }).click();
       await expect.poll(() => observe(page).then((o) => o.status)).toBe("error");
+      // The relay was asked to cancel, accepted, and the server-side stream (the model call) ended.
+      await expect.poll(() => cancels).toEqual([202]);
+      await expect.poll(() => demo.relay.running).toBe(0);
       const end = await observe(page);
       expect(end.label).toBe("stopped");
       const alert = page.getByTestId("error");

@@ -29,6 +29,18 @@ const surfaces: Record<string, string[]> = {
     "toPointer",
     "toStrictJsonSchema",
   ],
+  "structream/json": [
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_LENGTH",
+    "JsonParseError",
+    "PartialJsonStream",
+    "createParser",
+    "fromPointer",
+    "parseJsonStream",
+    "parsePartial",
+    "toPointer",
+    "valueAt",
+  ],
   "structream/server": [
     "INITIAL_STATE",
     "PatchError",
@@ -61,11 +73,13 @@ describe("the public surface", () => {
     });
   }
 
-  // Browser bundles must not reach Node built-ins, and the root must not reach React.
+  // Browser bundles must not reach Node built-ins, the root must not reach React, and the parser
+  // alone reaches no package at all (no ajv: nothing that generates code).
   for (const [entry, forbidden] of [
     ["client/index.js", /^node:/],
     ["server/index.js", /^node:/],
     ["index.js", /^react/],
+    ["json/index.js", /^[^.]/],
   ] as const) {
     it(`dist/${entry} reaches no import matching ${forbidden}`, async () => {
       const { readFile } = await import("node:fs/promises");

@@ -243,6 +243,45 @@ describe("useStructuredStream", () => {
     expect(answer.value).toEqual({ title: "Lemon" });
   });
 
+  it("cancels the stream on the server with `cancel()`, and shows it stopped (aborted), not failed", async () => {
+    let source!: ManualSource;
+    let answer!: UseStructuredStreamResult<unknown, void>;
+    function View() {
+      answer = useStructuredStream<unknown, void>({
+        start: async () => {
+          const started = await startStream();
+          source = started.source;
+          return { url: started.url };
+        },
+        fetch: relayFetch,
+        throttle: false,
+      });
+      return <p>{answer.status}</p>;
+    }
+    render(<View />);
+    act(() => answer.start());
+    await settle();
+    source.push({ type: "status", status: "streaming" }, partial({ title: "L" }));
+    await settle();
+    expect(source.aborted).toBeUndefined();
+
+    let accepted: boolean | undefined;
+    await act(async () => {
+      accepted = await answer.cancel("Stopped from the page.");
+    });
+    // The relay stopped the server-side stream (its model call), not only this reader.
+    expect(accepted).toBe(true);
+    expect(source.aborted).toBeDefined();
+    expect(answer.status).toBe("error");
+    expect(answer.error?.code).toBe("aborted");
+    expect(answer.value).toEqual({ title: "L" });
+    // Nothing running: nothing to cancel.
+    await act(async () => {
+      accepted = await answer.cancel();
+    });
+    expect(accepted).toBe(false);
+  });
+
   it("reports a start function's failure as an error with its message", async () => {
     let answer!: UseStructuredStreamResult<unknown, string>;
     function View() {

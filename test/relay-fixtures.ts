@@ -325,15 +325,19 @@ export function tapFetch(options: TapOptions = {}): typeof fetch & { connections
     const url = options.route?.(String(input), n) ?? String(input);
     const response = await fetch(url, init);
     if (response.body === null) return response;
-    const parser = createSseParser({
-      onEvent: (m) =>
-        options.onEvent?.({
-          connection: n,
-          ...(m.id === undefined ? {} : { id: m.id }),
-          event: m.event ?? "message",
-          data: m.data,
-        }),
-    });
+    const onEvent = options.onEvent;
+    const parser =
+      onEvent === undefined
+        ? undefined
+        : createSseParser({
+            onEvent: (m) =>
+              options.onEvent?.({
+                connection: n,
+                ...(m.id === undefined ? {} : { id: m.id }),
+                event: m.event ?? "message",
+                data: m.data,
+              }),
+          });
     const decoder = new TextDecoder();
     const limit = options.cutAfter?.(n);
     let chunks = 0;
@@ -351,7 +355,7 @@ export function tapFetch(options: TapOptions = {}): typeof fetch & { connections
             c.close();
             return;
           }
-          parser.feed(decoder.decode(r.value, { stream: true }));
+          parser?.feed(decoder.decode(r.value, { stream: true }));
           c.enqueue(r.value);
         } catch (error) {
           c.error(error);

@@ -539,9 +539,8 @@ describe("faults, in each provider's wire format", () => {
       new Promise((resolve) => setTimeout(() => resolve("stalled"), 300)),
     ]);
     expect(waited).toBe("stalled");
-    const started = Date.now();
+    // close() resolving at all is the check (the stream would stall forever); no clock asserted.
     await stalling.close();
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(await next).toBe("closed");
   });
 
@@ -725,15 +724,19 @@ describe("pace", () => {
       expect(firstByte).toBeGreaterThanOrEqual(60);
       // ~2.5 ms a delta on average; the floor allows for timer coalescing.
       expect(total - firstByte).toBeGreaterThanOrEqual(lines * 1.2);
-      const fast = performance.now();
-      await (
-        await fetch(`${timed.url}/api/chat`, {
+      // Order, not a clock: started together, the fast answer ends before the paced one (which
+      // sleeps at least its first-byte delay and a timer per delta, however loaded the machine).
+      const finished: string[] = [];
+      const answer = (pace: string | undefined) =>
+        fetch(`${timed.url}/api/chat`, {
           method: "POST",
-          headers: { "x-sim-pace": "fast" },
+          headers: pace === undefined ? {} : { "x-sim-pace": pace },
           body: JSON.stringify(ollamaBody()),
         })
-      ).text();
-      expect(performance.now() - fast).toBeLessThan(total);
+          .then((r) => r.text())
+          .then(() => finished.push(pace ?? "realtime"));
+      await Promise.all([answer(undefined), answer("fast")]);
+      expect(finished).toEqual(["fast", "realtime"]);
     } finally {
       await timed.close();
     }

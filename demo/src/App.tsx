@@ -225,7 +225,8 @@ function Demo({ config }: { config: DemoConfig }) {
               <button
                 type="button"
                 className="button"
-                onClick={() => answer.abort("Stopped from the page.")}
+                // Cancels the model call on the server too, not only this page's reading of it.
+                onClick={() => void answer.cancel("Stopped from the page.")}
                 disabled={!running}
               >
                 Stop
@@ -439,6 +440,8 @@ type Notice =
       message: string;
       /** SSE events the page had when the retry was announced: the next one is the new attempt's. */
       events: number;
+      /** The retry's answer contradicted what was shown, and replaced it (a `rewind`). */
+      replaced?: boolean;
     };
 
 /** How long a notice that has settled ("resumed", "retried") stays before it fades. */
@@ -506,6 +509,12 @@ function Toast({ answer, run }: { answer: Answer; run: number }) {
     });
   }, [retries]);
 
+  // A retry whose answer differs withdraws what the page showed (a rewind): say so.
+  const replaced = retries[retries.length - 1]?.replaced !== undefined;
+  useEffect(() => {
+    if (replaced) setNotice((n) => (n?.kind === "retry" ? { ...n, phase: "retried", replaced: true } : n));
+  }, [replaced]);
+
   // The retry happened when the server-side stream said anything after announcing it.
   useEffect(() => {
     if (notice?.kind === "retry" && notice.phase === "waiting") {
@@ -545,7 +554,9 @@ function Toast({ answer, run }: { answer: Answer; run: number }) {
             The provider failed;{" "}
             {notice.phase === "waiting"
               ? `retrying in ${seconds(notice.delayMs)}…`
-              : `retried (attempt ${notice.attempt + 1}).`}
+              : notice.replaced
+                ? `retried (attempt ${notice.attempt + 1}): the retry's answer replaced the earlier one.`
+                : `retried (attempt ${notice.attempt + 1}).`}
           </strong>{" "}
           {notice.message} <code className="notice-code">{notice.code}</code>
         </span>
@@ -556,6 +567,7 @@ function Toast({ answer, run }: { answer: Answer; run: number }) {
         className={`notice notice-${notice.kind}`}
         data-testid={`${notice.kind}-notice`}
         data-phase={notice.phase}
+        data-replaced={notice.kind === "retry" && notice.replaced ? "true" : undefined}
         data-after={notice.kind === "connection" ? notice.after : undefined}
       >
         <span className="notice-icon" aria-hidden="true">

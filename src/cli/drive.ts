@@ -22,11 +22,18 @@ export interface DriveOptions {
   out?: string;
   /** One line said before the stream starts (e.g. that the simulator answers); `info` record in NDJSON. */
   notice?: { message: string; simulator?: string };
+  /**
+   * What to do about a failure, when the command knows better than the error code's usual hint
+   * (`parse` of an empty stdin: the hint is about stdin, not the network). Undefined: the usual.
+   */
+  hint?: (error: StreamError) => string | undefined;
 }
 
 /** The one plain line that reports an error: the cause and what to do. */
-export function errorLine(error: { code: string; message: string }): string {
-  const { hint } = describeError(error);
+export function errorLine(
+  error: { code: string; message: string },
+  hint: string = describeError(error).hint,
+): string {
   const message = sanitize(error.message).replace(/\s+$/, "");
   const cause = /[.!?]$/.test(message) ? message : `${message}.`;
   return `structream: ${error.code.replace(/_/g, " ")}: ${cause}${hint === "" ? "" : ` ${hint}`}\n`;
@@ -89,6 +96,10 @@ export async function drive(options: DriveOptions): Promise<number> {
         // The record says the code the process exits with: 143 after SIGTERM, 130 after Ctrl-C.
         if (record?.type === "error" && event.type === "error" && event.error.code === "aborted")
           record.exitCode = abortExitCode();
+        if (record?.type === "error" && event.type === "error") {
+          const hint = options.hint?.(event.error);
+          if (hint !== undefined) record.hint = hint;
+        }
         if (record !== undefined) emit(record);
       }
     }
@@ -123,6 +134,6 @@ export async function drive(options: DriveOptions): Promise<number> {
     }
     return abortExitCode();
   }
-  if (live !== undefined) stderr.write(errorLine(error));
+  if (live !== undefined) stderr.write(errorLine(error, options.hint?.(error) ?? describeError(error).hint));
   return describeError(error).exitCode;
 }

@@ -1,3 +1,7 @@
+import { open, rm, stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { type Command, UsageError } from "./args.ts";
+
 /** A stream the CLI writes to: `process.stdout`, `process.stderr`, or a test's stand-in. */
 export interface CliOutput {
   write(text: string): unknown;
@@ -60,4 +64,47 @@ export function wantsColor(output: CliOutput, env: CliIo["env"], noColorFlag: bo
 /** Whether stderr gets the live view: a terminal that can move its cursor, and no `--json`. */
 export function wantsLiveView(output: CliOutput, env: CliIo["env"], json: boolean): boolean {
   return !json && output.isTTY === true && env.TERM !== "dumb";
+}
+
+/**
+ * Checks, before any (paid) call, that `file` (relative to `cwd`) can be written: not a
+ * directory, in a folder that exists, writable. A file that did not exist is not left behind.
+ *
+ * @throws UsageError naming the flag and the reason.
+ * @example
+ * ```ts
+ * await assertWritable("--out", "answer.json", process.cwd(), "run");
+ * ```
+ */
+export async function assertWritable(
+  flag: string,
+  file: string,
+  cwd: string,
+  command: Command,
+): Promise<void> {
+  const path = resolve(cwd, file);
+  let existed = true;
+  try {
+    if ((await stat(path)).isDirectory())
+      throw new UsageError(`${flag} ${file} is a directory: give a file name.`, command);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    existed = false;
+  }
+  try {
+    const handle = await open(path, "a");
+    await handle.close();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT"
+        ? "its folder does not exist"
+        : code === "EACCES" || code === "EPERM"
+          ? "permission denied"
+          : code === "EROFS"
+            ? "the file system is read-only"
+            : (error as Error).message;
+    throw new UsageError(`${flag} ${file} cannot be written (${reason}); nothing was sent.`, command);
+  }
+  if (!existed) await rm(path, { force: true });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createLiveView, HIDE_CURSOR, SHOW_CURSOR } from "./live-view.ts";
+import type { StreamEvent, StreamStats } from "../stream/index.ts";
+import { createLiveView, HIDE_CURSOR, MIN_LIVE_COLUMNS, MIN_LIVE_ROWS, SHOW_CURSOR } from "./live-view.ts";
 import { applyEvent, createViewState } from "./view-state.ts";
 
 function terminal(columns = 80, rows = 24) {
@@ -95,5 +96,66 @@ describe("the live view", () => {
     expect(rows.length).toBeLessThanOrEqual(5);
     for (const row of rows) expect([...row].length).toBeLessThanOrEqual(29);
     live.finish(long);
+  });
+});
+
+const STATS: StreamStats = {
+  startedAt: 0,
+  durationMs: 1200,
+  chunks: 3,
+  bytes: 40,
+  deltas: 3,
+  deltasPerSecond: 2,
+  retries: 0,
+};
+
+describe("a terminal too small for the live view", () => {
+  const partial = (value: unknown, completed: number): StreamEvent => ({
+    type: "partial",
+    value,
+    progress: { completed, total: 2, percent: completed * 50, pending: [] },
+  });
+
+  it.each([
+    [5, 24],
+    [MIN_LIVE_COLUMNS - 1, 24],
+    [80, MIN_LIVE_ROWS - 1],
+  ])("prints plain lines at %i×%i: one per event, never a cursor move", (columns, rows) => {
+    const { writes, output } = terminal(columns, rows);
+    let clock = 0;
+    const live = createLiveView(output, { color: false, now: () => clock, intervalMs: 0 });
+    let view = applyEvent(base, { type: "status", status: "streaming" }, 0);
+    live.update(view);
+    // Many partials of one field: no line for any of them until the field completes.
+    for (let i = 1; i <= 200; i++) {
+      clock = i;
+      view = applyEvent(view, partial({ a: "x".repeat(i) }, 0), i);
+      live.update(view);
+    }
+    view = applyEvent(view, { type: "field-state", pointer: "/a", path: ["a"], state: "complete" }, 201);
+    view = applyEvent(view, partial({ a: "done", b: 2 }, 1), 202);
+    live.update(view);
+    view = applyEvent(view, { type: "complete", value: { a: "done", b: 2 }, stats: STATS }, 203);
+    live.finish(view);
+    const text = writes.join("");
+    expect(text).not.toMatch(/\x1b\[\d*[FAJK]|\x1b\[H|\x1b\[\?2026/);
+    expect(text.replace(HIDE_CURSOR, "").replace(SHOW_CURSOR, "").split("\n").filter(Boolean)).toEqual([
+      "streaming",
+      "✓ a",
+      "✓ b",
+      "✓ complete",
+      expect.stringMatching(/^done in /),
+    ]);
+  });
+
+  it("goes back to frames when the terminal is widened", () => {
+    const { writes, output } = terminal(10, 24);
+    const live = createLiveView(output, { color: false, now: () => 0, intervalMs: 0 });
+    live.update(applyEvent(base, { type: "status", status: "streaming" }, 0));
+    output.columns = 80;
+    live.update(applyEvent(base, partial({ a: "x" }, 0), 1));
+    expect(writes.at(-1)).toContain("\x1b[?2026h");
+    expect(writes.at(-1)).toContain('"x');
+    live.finish(base);
   });
 });

@@ -1,6 +1,19 @@
+import { toPointer } from "../json/index.ts";
 import type { CliOutput } from "./io.ts";
-import { renderTerminal } from "./render-terminal.ts";
-import type { ViewState } from "./view-state.ts";
+import { renderTerminal, statsParts } from "./render-terminal.ts";
+import { sanitize } from "./text.ts";
+import { fieldState, type ViewState } from "./view-state.ts";
+
+/**
+ * Below this many columns (or {@link MIN_LIVE_ROWS} rows) the live view is not drawn: a frame
+ * redrawn in place needs room for its lines, and on a terminal a few columns wide every line
+ * wraps, so moving up by the frame's line count misses and each redraw leaves a trail of
+ * scrollback. Instead the view prints plain lines, one per thing that happened (a status, a
+ * field completed, a retry), and never moves the cursor.
+ */
+export const MIN_LIVE_COLUMNS = 30;
+/** See {@link MIN_LIVE_COLUMNS}. */
+export const MIN_LIVE_ROWS = 6;
 
 /** Shows and hides the cursor (DECTCEM). */
 export const SHOW_CURSOR = "\x1b[?25h";
@@ -49,6 +62,8 @@ export interface LiveView {
 export function createLiveView(output: CliOutput, options: LiveViewOptions): LiveView {
   const interval = options.intervalMs ?? 33;
   const now = options.now ?? Date.now;
+  const tooSmall = () => (output.columns ?? 80) < MIN_LIVE_COLUMNS || (output.rows ?? 24) < MIN_LIVE_ROWS;
+  const plain = createPlainLines();
   let lastLines = 0;
   let lastColumns = output.columns ?? 80;
   let lastDraw = Number.NEGATIVE_INFINITY;
@@ -57,6 +72,14 @@ export function createLiveView(output: CliOutput, options: LiveViewOptions): Liv
   let finished = false;
 
   const draw = (state: ViewState, final: boolean): void => {
+    if (tooSmall()) {
+      // Degraded: plain lines for what changed; the next frame (if the terminal widens) starts afresh.
+      const text = plain(state, final);
+      if (text !== "") output.write(text);
+      lastLines = 0;
+      lastDraw = now();
+      return;
+    }
     const columns = output.columns ?? 80;
     const lines = renderTerminal(state, {
       width: columns,
@@ -106,5 +129,47 @@ export function createLiveView(output: CliOutput, options: LiveViewOptions): Liv
       draw(state, true);
       output.write(SHOW_CURSOR);
     },
+  };
+}
+
+/**
+ * The degraded view of a terminal too small for frames ({@link MIN_LIVE_COLUMNS}): given each
+ * new state, returns the plain lines for what changed since the last one: the status, each
+ * top-level field as it completes, each retry, and at the end the outcome and statistics. Lines
+ * are short and never redrawn, so the scrollback grows by one line per event, whatever the width.
+ */
+export function createPlainLines(): (state: ViewState, final: boolean) => string {
+  let status = "";
+  let retries = 0;
+  const done = new Set<string>();
+  let ended = false;
+  return (state, final) => {
+    if (ended) return "";
+    const lines: string[] = [];
+    if (state.status !== status && state.status !== "idle") {
+      status = state.status;
+      if (status !== "complete" && status !== "error" && status !== "aborted") lines.push(status);
+    }
+    const value = state.value;
+    const present =
+      typeof value === "object" && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
+    for (const key of new Set([...state.fields.map((f) => f.key), ...present])) {
+      if (done.has(key) || !present.includes(key)) continue;
+      if (fieldState(state, toPointer([key]), true, key === present.at(-1)) !== "complete") continue;
+      done.add(key);
+      lines.push(`✓ ${sanitize(key)}`);
+    }
+    for (; retries < state.retries.length; retries++) {
+      const retry = state.retries[retries]!;
+      lines.push(`↻ retry ${retry.attempt}: ${retry.code.replace(/_/g, " ")}`);
+    }
+    if (final) {
+      ended = true;
+      if (state.status === "complete") lines.push("✓ complete");
+      else if (state.status === "aborted") lines.push("✗ interrupted");
+      else if (state.status === "error") lines.push(`✗ ${state.error?.code.replace(/_/g, " ") ?? "error"}`);
+      if (state.stats !== undefined) lines.push(statsParts(state.stats, state.status).join(" · "));
+    }
+    return lines.map((line) => `${line}\n`).join("");
   };
 }

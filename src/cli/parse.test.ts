@@ -58,7 +58,6 @@ describe("replaying", () => {
 
   it("stops waiting as soon as the signal aborts", async () => {
     const controller = new AbortController();
-    const start = Date.now();
     setTimeout(() => controller.abort(), 20);
     const out = await collect(
       replay(
@@ -70,7 +69,8 @@ describe("replaying", () => {
         controller.signal,
       ),
     );
-    expect(Date.now() - start).toBeLessThan(1000);
+    // The next chunk is due in 5 s, the abort in 20 ms (timers fire in order): ending with only "a" shows
+    // the wait was cut short. No clock asserted.
     expect(out).toEqual(["a"]);
   });
 });

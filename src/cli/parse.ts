@@ -3,7 +3,7 @@ import { basename, resolve } from "node:path";
 import { structuredStream } from "../stream/index.ts";
 import { type ParseArgs, type ReplayPace, UsageError } from "./args.ts";
 import { drive } from "./drive.ts";
-import { type CliIo, wantsColor, wantsLiveView } from "./io.ts";
+import { assertWritable, type CliIo, wantsColor, wantsLiveView } from "./io.ts";
 import { type LoadedSchema, loadSchema } from "./load-schema.ts";
 
 /** One piece of a recorded stream, with when it arrived (ms since the start) when known. */
@@ -121,6 +121,7 @@ export async function parseCommand(args: ParseArgs, io: CliIo): Promise<number> 
   }
   let loaded: LoadedSchema | undefined;
   if (args.schema !== undefined) loaded = await loadSchema(args.schema, io.cwd, "parse");
+  if (args.out !== undefined) await assertWritable("--out", args.out, io.cwd, "parse");
 
   let source: AsyncIterable<string | Uint8Array>;
   if (fromStdin && args.pace.kind === "instant") source = io.stdin;
@@ -140,8 +141,15 @@ export async function parseCommand(args: ParseArgs, io: CliIo): Promise<number> 
     source = replay(splitRecording(text), args.pace, io.signal);
   }
 
+  let bytes = 0;
+  const counted = async function* () {
+    for await (const chunk of source) {
+      bytes += chunk.length;
+      yield chunk;
+    }
+  };
   const stream = structuredStream({
-    source,
+    source: counted(),
     provider: args.provider,
     lenient: args.lenient,
     ...(loaded !== undefined ? { schema: loaded.schema } : {}),
@@ -158,5 +166,22 @@ export async function parseCommand(args: ParseArgs, io: CliIo): Promise<number> 
     mode: wantsLiveView(io.stderr, io.env, args.json) ? "live" : "ndjson",
     color: wantsColor(io.stderr, io.env, args.noColor),
     ...(args.out !== undefined ? { out: args.out } : {}),
+    hint: (error) => {
+      if (bytes === 0 && error.code !== "aborted") {
+        return fromStdin
+          ? 'Nothing arrived on stdin: pipe a recorded stream into it (curl -sN ... | structream parse -), or give a file: "structream parse capture.sse".'
+          : `${args.file} is empty: give a recorded stream (structream run --record, or a provider's SSE saved with curl).`;
+      }
+      return PARSE_HINTS[error.code];
+    },
   });
 }
+
+/** Hints for a recording's failures: there is no network, key or retry to check in a file. */
+const PARSE_HINTS: Partial<Record<string, string>> = {
+  connection_lost:
+    "The recording ends before the provider's end signal: it was cut short. Record the whole response (structream run --record), or pass --provider text for bare JSON.",
+  timeout: "The recording stopped arriving: check what writes to stdin.",
+  rate_limited: "The recording holds the provider's rate-limit response, not an answer.",
+  provider_error: "The recording holds the provider's error response, not an answer: see the message.",
+};

@@ -56,6 +56,9 @@ export function toNdjsonRecord(event: StreamEvent, t: number): NdjsonRecord | un
         code: event.error.code,
         message: event.error.message,
       };
+    case "rewind":
+      // The retry's answer withdrew these values; the next `partial` record replaces them.
+      return { type: "rewind", t, retracted: event.retracted, attempt: event.attempt };
     case "complete":
       return { type: "complete", t, value: event.value, stats: event.stats };
     case "error":

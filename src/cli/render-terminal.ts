@@ -349,7 +349,10 @@ function progressLine(view: ViewState, frame: Frame): Segment[] {
 
 function retryLine(view: ViewState, retry: ViewState["retries"][number], frame: Frame): Segment[] {
   const of = view.maxRetries !== undefined ? `/${view.maxRetries}` : "";
-  const text = `↻ retry ${retry.attempt}${of} in ${seconds(retry.delayMs)}: ${retry.code.replace(/_/g, " ")} (${sanitize(retry.message)})`;
+  const text =
+    retry.replaced !== undefined
+      ? `↻ retry ${retry.attempt}${of}: the retry's answer replaced the earlier one (${retry.code.replace(/_/g, " ")})`
+      : `↻ retry ${retry.attempt}${of} in ${seconds(retry.delayMs)}: ${retry.code.replace(/_/g, " ")} (${sanitize(retry.message)})`;
   return [{ text: truncateEnd(text, frame.width - 1), style: "yellow" }];
 }
 

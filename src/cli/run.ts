@@ -6,7 +6,7 @@ import { type Simulator, startSimulator } from "../simulator/index.ts";
 import { structuredStream } from "../stream/index.ts";
 import { type RunArgs, UsageError } from "./args.ts";
 import { drive } from "./drive.ts";
-import { type CliIo, wantsColor, wantsLiveView } from "./io.ts";
+import { assertWritable, type CliIo, wantsColor, wantsLiveView } from "./io.ts";
 import { loadSchema } from "./load-schema.ts";
 import { createRecorder, type Recorder } from "./record.ts";
 
@@ -133,6 +133,9 @@ function hostOf(url: string): string {
 export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
   const { schema, compiled } = await loadSchema(args.schema!, io.cwd, "run");
   const target = resolveTarget(args, io.env);
+  // Before the call, not after it: a model's answer is paid for.
+  if (args.out !== undefined) await assertWritable("--out", args.out, io.cwd, "run");
+  if (args.record !== undefined) await assertWritable("--record", args.record, io.cwd, "run");
   const messages: RequestMessage[] = [];
   if (args.system !== undefined) messages.push({ role: "system", content: args.system });
   messages.push({ role: "user", content: args.prompt! });

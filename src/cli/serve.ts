@@ -8,12 +8,19 @@
  * - `POST /api/streams` with `{ prompt, schema, fault?, provider? }`: starts a structured stream,
  *   hands it to the relay, answers `201 { id, token, url }`.
  * - `GET /api/streams/:id`: the relay's server-sent events, resumable with `Last-Event-ID`.
+ * - `DELETE /api/streams/:id` (with the stream's token): stops the stream and its model call.
+ *
+ * Every request must name this server in `Host` (and, when it has one, in `Origin`): the address it
+ * listens on, `localhost` for a loopback address, or one of `allowedHosts`. Anything else gets 403,
+ * so a page on another site that resolves its own name to 127.0.0.1 (DNS rebinding) cannot start
+ * streams on your API key.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { hostname, networkInterfaces } from "node:os";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -64,6 +71,13 @@ export interface DemoServerOptions {
   schemasDir?: string;
   /** Told one line per stream started and per failure (the CLI prints them). */
   onLog?: (line: string) => void;
+  /**
+   * Other names this server may be reached by (`Host` and `Origin`), e.g. behind a proxy:
+   * `"demo.example.com"` or `"demo.example.com:8443"`. The address it listens on (and `localhost`
+   * for a loopback address; every local interface for `0.0.0.0` or `::`) is always allowed.
+   * @defaultValue `[]`
+   */
+  allowedHosts?: readonly string[];
 }
 
 /** A running demo server. */
@@ -378,7 +392,7 @@ async function serveStatic(
     body = await readFile(file);
   } catch {
     if (!existsSync(join(root, "index.html"))) {
-      res.writeHead(503, { "content-type": "text/plain; charset=utf-8" });
+      res.writeHead(503, { "content-type": "text/plain; charset=utf-8", "retry-after": "60" });
       res.end(
         "The demo page is not built. Build it with: npx vite build --config demo/vite.config.ts\n" +
           `(looked for ${join(root, "index.html")})\n`,
@@ -397,6 +411,73 @@ async function serveStatic(
     "x-content-type-options": "nosniff",
   });
   res.end(req.method === "HEAD" ? undefined : body);
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+const WILDCARD = new Set(["0.0.0.0", "::", ""]);
+
+/** `host` as it appears in a `Host` header (IPv6 in brackets), lowercase. */
+function hostForm(host: string): string {
+  const bare = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return bare.includes(":") ? `[${bare}]` : bare;
+}
+
+/**
+ * The `Host` values (host:port) the demo answers to: the address it listens on, its loopback
+ * names, and `extra`. DNS rebinding gives an attacker's page a name of its own for 127.0.0.1; the
+ * browser then sends that name in `Host`, and this list does not have it.
+ */
+export function allowedHostsFor(host: string, port: number, extra: readonly string[] = []): Set<string> {
+  const names = new Set<string>();
+  const bound = host.toLowerCase().replace(/^\[|\]$/g, "");
+  if (LOOPBACK.has(bound)) for (const name of LOOPBACK) names.add(hostForm(name));
+  else if (WILDCARD.has(bound)) {
+    for (const name of LOOPBACK) names.add(hostForm(name));
+    names.add(hostForm(hostname()));
+    for (const list of Object.values(networkInterfaces()))
+      for (const address of list ?? []) names.add(hostForm(address.address.replace(/%.*$/, "")));
+  } else names.add(hostForm(bound));
+  const allowed = new Set<string>();
+  for (const name of names) {
+    allowed.add(`${name}:${port}`);
+    if (port === 80) allowed.add(name);
+  }
+  for (const name of extra) {
+    const form = name.toLowerCase();
+    allowed.add(form);
+    if (!/:\d+$/.test(form)) allowed.add(`${hostForm(form)}:${port}`);
+  }
+  return allowed;
+}
+
+/** Why a request may not be served (its `Host` or `Origin` names another site), or undefined. */
+function foreignRequest(req: IncomingMessage, allowed: ReadonlySet<string>): HttpError | undefined {
+  const host = (req.headers.host ?? "").toLowerCase();
+  if (!allowed.has(host)) {
+    return new HttpError(
+      403,
+      "host_not_allowed",
+      `This server does not answer to Host ${JSON.stringify(host)} (it protects your API key from DNS rebinding); add the name with --allowed-host.`,
+    );
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let originHost: string | undefined;
+    try {
+      const url = new URL(origin);
+      if (url.protocol === "http:" || url.protocol === "https:") originHost = url.host.toLowerCase();
+    } catch {
+      // "null" (a sandboxed frame, a file:// page) or garbage: not this server.
+    }
+    if (originHost === undefined || !allowed.has(originHost)) {
+      return new HttpError(
+        403,
+        "origin_not_allowed",
+        `This server does not answer to pages from ${JSON.stringify(origin)}; add the name with --allowed-host.`,
+      );
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -496,7 +577,14 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     await serveStatic(req, res, staticRoot, pathname);
   }
 
+  let allowedHosts: ReadonlySet<string> = new Set();
   const server: Server = createServer((req, res) => {
+    const foreign = foreignRequest(req, allowedHosts);
+    if (foreign !== undefined) {
+      res.setHeader("connection", "close");
+      sendError(res, foreign);
+      return;
+    }
     route(req, res).catch((error: unknown) => {
       const known =
         error instanceof HttpError
@@ -516,6 +604,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       }
       // A body left unread (413) would stall the client's upload: answer, then close the connection.
       if (known.status === 413) res.setHeader("connection", "close");
+      if (known.status === 503) res.setHeader("retry-after", "2");
       sendError(res, known);
     });
   });
@@ -538,6 +627,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
+  allowedHosts = allowedHostsFor(host, port, options.allowedHosts);
   const shownHost = host.includes(":") ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
 
@@ -587,6 +677,9 @@ Options:
                         GEMINI_API_KEY, as the provider's SDK reads it; only with --provider)
       --base-url <url>  the provider's base URL (an OpenAI-compatible server, Ollama)
       --seed <seed>     the simulator's seed (the same prompt gives the same answer)
+      --allowed-host <name>
+                        another name the page may be reached by (behind a proxy); may repeat.
+                        Requests whose Host or Origin names anything else get 403 (DNS rebinding)
   -h, --help            this help
 `;
 
@@ -607,7 +700,7 @@ export interface ServeCommandIO {
 export async function serveCommand(argv: readonly string[], io: ServeCommandIO = {}): Promise<number> {
   const out = io.stdout ?? ((text: string) => process.stdout.write(text));
   const err = io.stderr ?? ((text: string) => process.stderr.write(text));
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   // One meaning for -p across the commands: --prompt (run). The port is --port only.
   if (argv.some((arg) => arg === "-p" || /^-p\d/.test(arg))) {
     err(
@@ -627,6 +720,7 @@ export async function serveCommand(argv: readonly string[], io: ServeCommandIO =
         "api-key": { type: "string" },
         "base-url": { type: "string" },
         seed: { type: "string" },
+        "allowed-host": { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -650,6 +744,7 @@ export async function serveCommand(argv: readonly string[], io: ServeCommandIO =
     options.port = port;
   }
   if (typeof values.host === "string") options.host = values.host;
+  if (Array.isArray(values["allowed-host"])) options.allowedHosts = values["allowed-host"];
   if (typeof values.model === "string") options.model = values.model;
   if (typeof values.seed === "string") options.simulator = { seed: values.seed };
   if (typeof values.provider === "string") {
@@ -699,7 +794,11 @@ export async function serveCommand(argv: readonly string[], io: ServeCommandIO =
   const mode = server.simulator
     ? "the provider simulator answers: no API key needed"
     : `asking ${options.provider ?? "openai-chat"} (${options.model})`;
-  out(`structream demo on ${server.url} (${mode})\nPress Ctrl+C to stop.\n`);
+  out(
+    `structream demo on ${server.url} (${mode})\n` +
+      "It answers only to requests whose Host and Origin name this address (DNS-rebinding protection; " +
+      "--allowed-host adds a name).\nPress Ctrl+C to stop.\n",
+  );
   io.onListening?.(server);
 
   await new Promise<void>((resolveStop) => {

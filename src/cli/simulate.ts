@@ -3,6 +3,7 @@ import { type SimulateArgs, UsageError } from "./args.ts";
 import { EXIT } from "./exit-codes.ts";
 import type { CliIo } from "./io.ts";
 import { simulatorBaseUrl } from "./run.ts";
+import { sanitize } from "./text.ts";
 
 /** The wire formats in the order the banner lists them, with where each provider's own SDK points. */
 const BANNER: readonly { provider: Parameters<typeof simulatorBaseUrl>[1]; sdk?: string }[] = [
@@ -46,7 +47,8 @@ export function requestLine(event: SimulatorRequestEvent): string {
   if (event.fault !== "none") parts.push(`fault=${event.fault}`);
   if (event.attempt !== undefined && event.attempt > 1) parts.push(`attempt=${event.attempt}`);
   parts.push(`→ ${event.status}`);
-  return `${parts.join(" ")}\n`;
+  // The path and the model name come from whoever sent the request: never raw to the terminal.
+  return `${sanitize(parts.join(" "))}\n`;
 }
 
 /**

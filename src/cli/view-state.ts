@@ -15,6 +15,8 @@ export interface RetryInfo {
   delayMs: number;
   code: string;
   message: string;
+  /** Set when this retry's answer contradicted what was shown: the JSON Pointers it withdrew. */
+  replaced?: readonly string[];
 }
 
 /** What the view shows when the stream failed. */
@@ -168,6 +170,19 @@ export function applyEvent(state: ViewState, event: StreamEvent, now: number): V
     }
     case "field":
       return { ...state, now };
+    case "rewind": {
+      // The retry's answer replaced what was shown at these paths: their states start over.
+      const states = new Map(state.states);
+      for (const pointer of states.keys()) {
+        if (event.retracted.some((r) => pointer === r || r === "" || pointer.startsWith(`${r}/`))) {
+          states.delete(pointer);
+        }
+      }
+      const retries = [...state.retries];
+      const last = retries[retries.length - 1];
+      if (last !== undefined) retries[retries.length - 1] = { ...last, replaced: event.retracted };
+      return { ...state, states, retries, now };
+    }
     case "retry":
       return {
         ...state,

@@ -251,6 +251,8 @@ class SubscriptionImpl<T> implements Subscription<T> {
   private resumeUrl: string | undefined;
   private token: string | undefined;
   private serverRetryMs: number | undefined;
+  /** 404s in a row on reconnection (see `refused`). */
+  private notFound = 0;
   private readonly storeListeners = new Set<() => void>();
   private readonly eventListeners = new Map<string, Set<(event: never) => void>>();
   private readonly queues = new Set<EventQueue<StreamEvent<T>>>();
@@ -545,6 +547,10 @@ class SubscriptionImpl<T> implements Subscription<T> {
           error: toStreamError(event.error.code, event.error.message, { partial: this.state.value }),
         });
         return;
+      case "rewind":
+        // The patch that replaces what was withdrawn follows; consumers hear of the withdrawal first.
+        this.emit({ type: "rewind", retracted: event.retracted, attempt: event.attempt });
+        return;
       case "complete": {
         const value = "value" in event ? event.value : this.state.value;
         if (event.stats !== undefined) this.stats.server = event.stats;
@@ -784,6 +790,7 @@ class SubscriptionImpl<T> implements Subscription<T> {
         ),
       );
     }
+    this.notFound = 0;
     this.setConnection("open");
     this.flush();
     return this.read(response.body, connection);
@@ -814,7 +821,11 @@ class SubscriptionImpl<T> implements Subscription<T> {
       partial: this.state.value,
       retryable: RETRYABLE_STATUS.has(response.status),
     });
-    if (!RETRYABLE_STATUS.has(response.status)) return this.stopWith(error);
+    // A stream this client was reading that is suddenly unknown: the relay's log may have lost it
+    // (Redis restarted without persistence) until its writer records it again. Try a few times.
+    const lostStream = response.status === 404 && this.stats.lastEventId !== undefined && this.notFound++ < 3;
+    if (!RETRYABLE_STATUS.has(response.status) && !lostStream) return this.stopWith(error);
+    if (response.status !== 404) this.notFound = 0;
     const retryAfter = Number(response.headers.get("retry-after"));
     return Number.isFinite(retryAfter) && retryAfter > 0
       ? { kind: "retry", error, delayMs: retryAfter * 1000 }

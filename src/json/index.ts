@@ -1,3 +1,9 @@
+/**
+ * structream/json: the incremental JSON parser alone (no schema layer, no ajv, no providers), for
+ * a bundle or a runtime that needs only partial values from a stream of text.
+ *
+ * @packageDocumentation
+ */
 export { JsonParseError, type JsonParseErrorCode, type JsonPosition } from "./errors.ts";
 export {
   createParser,

@@ -80,6 +80,12 @@ export interface RetryNotice {
   error: StreamError;
   /** `Date.now()` when the notice arrived. */
   at: number;
+  /**
+   * Set when this retry's answer contradicted what was shown: the JSON Pointers it withdrew (their
+   * values and field states were replaced by the retry's). Say so: "the retry's answer replaced the
+   * earlier one".
+   */
+  replaced?: readonly string[];
 }
 
 /**
@@ -119,6 +125,18 @@ export interface StructuredStreamStore<T = unknown, I = void> {
   start(input?: I): void;
   /** Stops reading the current stream: status `error`, code `aborted`. */
   abort(reason?: unknown): void;
+  /**
+   * Stops the current stream on the server too: the relay cancels it and its model call (see
+   * `Subscription.cancel`), and the view shows status `error` with code `aborted` like
+   * {@link StructuredStreamStore.abort}. Resolves to `true` when the relay accepted, `false` when it
+   * refused, could not be reached, or no stream was running (reading stops all the same).
+   *
+   * @example
+   * ```tsx
+   * <button onClick={() => void answer.cancel("Stopped from the page.")}>Stop</button>
+   * ```
+   */
+  cancel(reason?: unknown): Promise<boolean>;
   /** Starts again with the last `start`'s input. */
   retry(): void;
   /** Replaces the options (`throttle` included); takes effect from the next `start`. */
@@ -283,6 +301,19 @@ export function createStructuredStreamStore<T = unknown, I = void>(
         ]);
         changed();
       }),
+      subscription.on("rewind", (event) => {
+        // What the retry withdrew starts over: its field states go, its values follow in the patch.
+        for (const pointer of [...fields.keys()]) {
+          if (event.retracted.some((r) => r === "" || pointer === r || pointer.startsWith(`${r}/`))) {
+            fields.delete(pointer);
+          }
+        }
+        fieldsChanged = true;
+        const last = retries[retries.length - 1];
+        if (last !== undefined)
+          retries = Object.freeze([...retries.slice(0, -1), { ...last, replaced: event.retracted }]);
+        changed();
+      }),
     ];
     detach = () => {
       for (const off of offs) off();
@@ -349,6 +380,15 @@ export function createStructuredStreamStore<T = unknown, I = void>(
       localStatus = "error";
       localError = toError(reason ?? "The stream was aborted.", "aborted");
       changed(true);
+    },
+    cancel(reason?: unknown) {
+      const subscription = current;
+      if (subscription === undefined) {
+        // Not created yet: nothing on the server to cancel.
+        store.abort(reason);
+        return Promise.resolve(false);
+      }
+      return subscription.cancel(reason).finally(() => changed(true));
     },
     retry() {
       store.start(lastInput);

@@ -16,6 +16,11 @@ export interface UseStructuredStreamResult<T = unknown, I = void> extends Struct
   start(input?: I): void;
   /** Stops reading: status `error` with code `aborted` (the server-side stream is not affected). */
   abort(reason?: unknown): void;
+  /**
+   * Stops the stream on the server too (the relay cancels its model call), then shows it as
+   * {@link UseStructuredStreamResult.abort} does; resolves to whether the relay accepted.
+   */
+  cancel(reason?: unknown): Promise<boolean>;
   /** Starts again with the last input (after an error, or to get a fresh answer). */
   retry(): void;
   /** `pending`, `streaming` or `complete` for the field at `path` (a JSON Pointer, or keys and indexes). */
@@ -72,6 +77,7 @@ export function useStructuredStream<T = unknown, I = void>(
       ...state,
       start: store.start,
       abort: store.abort,
+      cancel: store.cancel,
       retry: store.retry,
       stateOf: (path: string | readonly PathSegment[]) => fieldStateOf(state, path),
       store,

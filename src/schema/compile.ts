@@ -1,5 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { StructreamError } from "../errors/index.ts";
 import type { PathSegment } from "../json/index.ts";
+import { canGenerateCode, createInterpretedEngine, unsupportedKeywords } from "./interpret.ts";
 import {
   detectDraft,
   isStandardSchema,
@@ -83,6 +85,12 @@ export function engineOf(compiled: CompiledSchema): AjvEngine | undefined {
  * (see {@link toJsonSchema}), builds the shape, and compiles the JSON Schema with ajv at once, so
  * a broken schema throws here. The result is cached per schema object (and options).
  *
+ * Where code generation is forbidden (Cloudflare Workers, a strict Content-Security-Policy, Node's
+ * `--disallow-code-generation-from-strings`) ajv cannot run: values are then checked by walking
+ * the JSON Schema ({@link createInterpretedEngine}), and a Standard Schema's own validator still
+ * makes the final check. A plain JSON Schema using a keyword that walk does not check (`format`,
+ * `unevaluatedProperties`, ...) is refused there with `invalid_schema`, rather than half-validated.
+ *
  * @throws StructreamError `invalid_schema` when the schema cannot be used.
  * @example
  * ```ts
@@ -110,7 +118,9 @@ export function compileSchema<S extends SchemaInput>(
   const standard = isStandardSchema(schema) ? schema : undefined;
   const draft = detectDraft(jsonSchema);
   const root = createSchemaNode(jsonSchema);
-  const engine: AjvEngine = createAjvEngine(jsonSchema, draft);
+  const engine: AjvEngine = canGenerateCode()
+    ? createAjvEngine(jsonSchema, draft)
+    : createEngineWithoutCodegen(jsonSchema, standard);
   const compiled: CompiledSchema = {
     kind: standard === undefined ? "json-schema" : "standard",
     vendor: standard?.["~standard"].vendor,
@@ -134,4 +144,21 @@ export function compileSchema<S extends SchemaInput>(
   if (entries === undefined) cache.set(key, [entry]);
   else entries.push(entry);
   return compiled as CompiledSchema<InferOutput<S>, InferInput<S>>;
+}
+
+/** The engine where `new Function` is forbidden; see {@link compileSchema}. */
+function createEngineWithoutCodegen(
+  jsonSchema: JsonSchemaObject,
+  standard: StandardSchemaV1 | undefined,
+): AjvEngine {
+  if (standard === undefined) {
+    const unsupported = unsupportedKeywords(jsonSchema);
+    if (unsupported.length > 0) {
+      throw new StructreamError(
+        "invalid_schema",
+        `This runtime forbids code generation (new Function), so ajv cannot validate here, and the JSON Schema uses keywords that structream's own check does not cover: ${unsupported.slice(0, 5).join(", ")}${unsupported.length > 5 ? ", ..." : ""}. Pass a Standard Schema (zod, valibot, arktype), whose own validator runs here, or leave those keywords out.`,
+      );
+    }
+  }
+  return createInterpretedEngine(jsonSchema);
 }

@@ -10,7 +10,9 @@ import { applyPatch, decodePatch, diff, type PatchOp } from "./patch.ts";
  * - `snapshot`: the whole state (`value`, `status`, `progress`); replaces what the client had.
  * - `patch`: operations that turn the last value into the next (compact wire form). Sent without an
  *   `event:` line (SSE's default type, `message`), to save bytes on the most frequent event.
- * - `status`, `progress`, `field`, `field-state`, `retry`: the stream's events of the same names.
+ * - `status`, `progress`, `field`, `field-state`, `retry`, `rewind`: the stream's events of the
+ *   same names (`rewind`: a retry's answer withdrew the values at `retracted`; the patch that
+ *   replaces them follows).
  * - `complete` (the validated value), `stream-error` (code and message): the last event of a
  *   stream. (`error` is read too, from relays before 0.2; a name an `EventSource` also gives to its
  *   own connection errors.)
@@ -26,6 +28,7 @@ export type RelayEventType =
   | "field"
   | "field-state"
   | "retry"
+  | "rewind"
   | "complete"
   | "stream-error"
   | "unavailable";
@@ -47,6 +50,8 @@ export type RelayEvent =
   | { type: "field"; path: PathSegment[]; value?: unknown }
   | { type: "field-state"; path: PathSegment[]; state: FieldState }
   | { type: "retry"; attempt: number; delayMs: number; error: PublicError }
+  /** A retry's answer withdrew the values at `retracted` (JSON Pointers); the patch that replaces them follows. */
+  | { type: "rewind"; retracted: string[]; attempt: number }
   /** Without `value`, the final value is the client's snapshot. */
   | { type: "complete"; value?: unknown; stats?: StreamStats }
   | { type: "error"; error: PublicError }
@@ -165,6 +170,16 @@ export function decodeRelayEvent(type: string, data: string): RelayEvent | undef
         throw protocolError("Malformed retry event");
       }
       return { type, attempt: body.attempt, delayMs: body.delayMs, error: readError(body.error) };
+    case "rewind":
+      if (
+        !isObject(body) ||
+        typeof body.attempt !== "number" ||
+        !Array.isArray(body.retracted) ||
+        !body.retracted.every((p) => typeof p === "string" && (p === "" || p.startsWith("/")))
+      ) {
+        throw protocolError("Malformed rewind event");
+      }
+      return { type, retracted: body.retracted as string[], attempt: body.attempt };
     case "complete": {
       if (!isObject(body)) throw protocolError("Malformed complete event");
       const event: RelayEvent = { type };

@@ -174,6 +174,16 @@ const RETRY_AFTER_SECONDS = "2";
 /** The reason a client's cancel request (`DELETE`) gives. */
 const CANCELLED = "Stopped by the client.";
 const encoder = new TextEncoder();
+/** Characters encoded per write of a large event. */
+const PIECE = 16_384;
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+
+/** One SSE message as parts, the `data` string kept whole (see {@link formatSseEvent}). */
+function sseParts(type: string, data: string, id?: number): string[] {
+  const head = formatSseEvent(type, "", id);
+  // formatSseEvent ends with "data: \n\n": put the data before the blank line.
+  return [head.slice(0, -2), data, "\n\n"];
+}
 const PING = encoder.encode(": ping\n\n");
 
 interface Running {
@@ -366,6 +376,9 @@ export function createRelay(options: RelayOptions = {}): Relay {
             "retry",
             JSON.stringify({ attempt: event.attempt, delayMs: event.delayMs, error: errorData(event.error) }),
           );
+        case "rewind":
+          // Before the patch that replaces what it withdraws, as in the stream.
+          return append("rewind", JSON.stringify({ retracted: event.retracted, attempt: event.attempt }));
         case "complete": {
           // The validated value is sent only when it differs from what the client has.
           const same = diff(value, event.value).length === 0;
@@ -472,7 +485,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     }
   }
 
-  async function* connectionEvents(id: string, after: number, signal: AbortSignal): AsyncGenerator<string> {
+  async function* connectionEvents(id: string, after: number, signal: AbortSignal): AsyncGenerator<string[]> {
     let state: RelayState = INITIAL_STATE;
     let from = 0;
     if (after > 0 && log.snapshotAtOrBefore !== undefined) {
@@ -489,7 +502,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     let resyncing = false;
     let cursor = after;
     const snapshotOf = (s: RelayState, eventId: number) =>
-      formatSseEvent(
+      sseParts(
         "snapshot",
         JSON.stringify({ value: s.value, status: s.status, progress: s.progress }),
         eventId,
@@ -517,7 +530,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         resyncing = false;
       }
       cursor = entry.id;
-      yield formatSseEvent(entry.type, entry.data, entry.id);
+      yield sseParts(entry.type, entry.data, entry.id);
     }
     // Everything was already sent (a resume after the end, with a log that has no `tail`): the
     // state tells the client it is over.
@@ -576,6 +589,30 @@ export function createRelay(options: RelayOptions = {}): Relay {
     if (respondOptions.resumeUrl !== undefined) hello.url = respondOptions.resumeUrl;
     if (respondOptions.token !== undefined) hello.token = respondOptions.token;
 
+    // The event being sent, in parts (the log's `data` string is shared by every reader: it is
+    // sliced, never copied whole), and where in it. Each pull encodes at most PIECE characters, so a
+    // reader that stops reading holds one piece and Node's write buffer, however large the event.
+    let parts: string[] = [];
+    let part = 0;
+    let offset = 0;
+    const nextPiece = (): string => {
+      let piece = "";
+      while (part < parts.length && piece.length < PIECE) {
+        const text = parts[part];
+        let end = Math.min(text.length, offset + PIECE - piece.length);
+        // Never split a surrogate pair: each half would encode as U+FFFD.
+        if (end < text.length && end > offset && isHighSurrogate(text.charCodeAt(end - 1))) end--;
+        piece += text.slice(offset, end);
+        offset = end;
+        if (offset >= text.length) {
+          part++;
+          offset = 0;
+        } else break;
+      }
+      if (part >= parts.length) parts = [];
+      return piece;
+    };
+
     const body = new ReadableStream<Uint8Array>({
       start(c) {
         stream = c;
@@ -592,12 +629,19 @@ export function createRelay(options: RelayOptions = {}): Relay {
       },
       async pull(c) {
         try {
-          const next = await events.next();
-          if (done) return;
-          if (next.done === true) {
-            finish();
-            c.close();
-          } else c.enqueue(encoder.encode(next.value));
+          if (parts.length === 0) {
+            const next = await events.next();
+            if (done) return;
+            if (next.done === true) {
+              finish();
+              c.close();
+              return;
+            }
+            parts = next.value;
+            part = 0;
+            offset = 0;
+          }
+          c.enqueue(encoder.encode(nextPiece()));
         } catch (error) {
           if (done) return;
           // The log failed (Redis unreachable): say so, then end this response. The client retries
@@ -789,9 +833,14 @@ export function createRelay(options: RelayOptions = {}): Relay {
 
   return {
     async start(source, startOptions = {}) {
-      if (closed) throw new StructreamError("relay_closed", "The relay is closed");
+      if (closed) {
+        source.abort?.("The relay is closed.");
+        throw new StructreamError("relay_closed", "The relay is closed");
+      }
       // Reserved before the first await, so concurrent starts cannot pass the limit together.
       if (running.size + starting >= maxStreams) {
+        // A stream refused here is one nobody will read: stop whatever it started.
+        source.abort?.("The relay is busy.");
         throw new StructreamError(
           "limit_exceeded",
           `The relay runs ${maxStreams} streams already (maxStreams)`,

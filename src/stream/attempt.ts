@@ -145,7 +145,7 @@ export class Attempt {
     private readonly options: StructuredStreamOptions,
     outer: AbortSignal,
     /** 0 for the first attempt, 1 for the first retry, ... */
-    private readonly index = 0,
+    readonly index = 0,
   ) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
     this.answerChannel = options.answer ?? "auto";

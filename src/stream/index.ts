@@ -13,6 +13,7 @@ export type {
   DeepPartial,
   FieldState,
   Progress,
+  StreamElement,
   StreamEvent,
   StreamEventOf,
   StreamEventType,

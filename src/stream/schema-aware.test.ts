@@ -161,7 +161,7 @@ async function stream(
   const s = structuredStream({ source: countingSource(chunks).source, provider: "text", ...flavour });
   const readers = (options.elements ?? []).map(async (path) => {
     const out: unknown[] = [];
-    for await (const element of s.elements(path)) out.push(element);
+    for await (const element of s.elements(path)) if (element.type === "element") out.push(element.value);
     return out;
   });
   const outcome = await settle(s);
@@ -401,7 +401,7 @@ describe.each(flavours)("a schema-aware stream with %s", (_name, flavour) => {
       if (e.pointer === "/lines/1" && late === undefined) {
         late = (async () => {
           const out: unknown[] = [];
-          for await (const line of s.elements("/lines")) out.push(line);
+          for await (const line of s.elements("/lines")) if (line.type === "element") out.push(line.value);
           return out;
         })();
       }
@@ -410,7 +410,7 @@ describe.each(flavours)("a schema-aware stream with %s", (_name, flavour) => {
     expect(await late).toEqual(order.lines);
     // After the end, elements() still yields the whole array.
     const after: unknown[] = [];
-    for await (const shape of s.elements(["shapes"])) after.push(shape);
+    for await (const shape of s.elements(["shapes"])) if (shape.type === "element") after.push(shape.value);
     expect(after).toEqual(order.shapes);
   });
 });

@@ -89,9 +89,14 @@ describe("a stream typed from a zod schema", () => {
 
   test("lets elements() name its element type", async () => {
     for await (const step of s.elements<Recipe["steps"][number]>("/steps")) {
-      expectTypeOf(step).toEqualTypeOf<{ text: string; optional?: boolean | undefined }>();
+      if (step.type === "element") {
+        expectTypeOf(step.value).toEqualTypeOf<{ text: string; optional?: boolean | undefined }>();
+        expectTypeOf(step.index).toBeNumber();
+      } else expectTypeOf(step).toEqualTypeOf<{ type: "retract"; index: number }>();
     }
-    for await (const anything of s.elements()) expectTypeOf(anything).toBeUnknown();
+    for await (const anything of s.elements()) {
+      if (anything.type === "element") expectTypeOf(anything.value).toBeUnknown();
+    }
   });
 });
 

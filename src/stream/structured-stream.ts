@@ -15,11 +15,13 @@ import type { AnswerChannel } from "./channels.ts";
 import { EventQueue } from "./event-queue.ts";
 import { checkOptions } from "./options.ts";
 import { jsonEqual, reportConsumerError } from "./report.ts";
+import { isWithin, STATE_RANK, type Standing, standing } from "./rewind.ts";
 import { ToolCallHub, type ToolCallOf, type ToolCallStream, type ToolSchemas } from "./tool-calls.ts";
 import type {
   DeepPartial,
   FieldState,
   Progress,
+  StreamElement,
   StreamEvent,
   StreamEventOf,
   StreamEventType,
@@ -140,8 +142,6 @@ export type StreamPartial<S> = S extends SchemaInput ? InferPartial<S> : unknown
 
 type Listener<T, K extends StreamEventType, P = DeepPartial<T>> = (event: StreamEventOf<T, K, P>) => void;
 
-const STATE_RANK: Record<FieldState, number> = { pending: 0, streaming: 1, complete: 2 };
-
 const TERMINAL: ReadonlySet<StreamStatus> = new Set(["complete", "error"]);
 
 function toPath(path: string | readonly PathSegment[]): PathSegment[] {
@@ -245,8 +245,8 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>, C = ToolCallStrea
    * Each element of the array at `path` (root by default), once, complete and validated on its
    * own against its schema, in order.
    */
-  elements<E = unknown>(path: string | readonly PathSegment[] = []): AsyncIterableIterator<E> {
-    return this.core.elements(toPath(path)) as AsyncIterableIterator<E>;
+  elements<E = unknown>(path: string | readonly PathSegment[] = []): AsyncIterableIterator<StreamElement<E>> {
+    return this.core.elements(toPath(path)) as AsyncIterableIterator<StreamElement<E>>;
   }
 
   /**
@@ -346,7 +346,7 @@ class StreamCore<T> {
     path: PathSegment[];
     pointer: string;
     next: number;
-    queue: EventQueue<unknown>;
+    queue: EventQueue<StreamElement<unknown>>;
   }>();
   private readonly controller = new AbortController();
   private readonly compiled: CompiledSchema | undefined;
@@ -356,11 +356,18 @@ class StreamCore<T> {
   private attempt: Attempt | undefined;
   private visible: unknown;
   private shownProgress: Progress = { completed: 0, total: 0, percent: 0, pending: [] };
-  private readonly emittedFields = new Map<string, string>();
-  private readonly shownStates = new Map<string, number>();
   private releaseSignal: (() => void) | undefined;
-  /** Text length of the best attempt so far: a retry's snapshots take over once they reach it. */
-  private catchUpLength = 0;
+  /**
+   * The attempt whose snapshot is on screen. A retry runs hidden until it has caught up with it
+   * (or contradicts it, and a `rewind` withdraws what it contradicts): see {@link showPartial}.
+   */
+  private shownAttempt: Attempt | undefined;
+  /** Field, field-state and element notices of a hidden retry, held until it takes over. */
+  private held: (() => void)[] = [];
+  /** Characters of a hidden retry's text known to equal the shown attempt's. */
+  private textAgreed = 0;
+  /** Watchers compare by value once after a takeover (the new attempt's objects are new). */
+  private relink = false;
   private firstByteMs: number | undefined;
   private firstFieldMs: number | undefined;
   private firstDeltaAt: number | undefined;
@@ -438,10 +445,9 @@ class StreamCore<T> {
 
   stateOf(path: PathSegment[]): FieldState {
     if (this.status === "complete") return "complete";
-    const current = this.attempt?.stateOf(path) ?? "pending";
-    // While a retry catches up, what was already shown stays (states never step back).
-    const shown = this.shownStates.get(toPointer(path)) ?? 0;
-    return shown > STATE_RANK[current] ? (shown === 2 ? "complete" : "streaming") : current;
+    // While a retry catches up, the states are those of what is on screen: they step back only
+    // through a rewind.
+    return (this.shownAttempt ?? this.attempt)?.stateOf(path) ?? "pending";
   }
 
   on(type: StreamEventType, listener: Listener<T, StreamEventType>): () => void {
@@ -485,15 +491,15 @@ class StreamCore<T> {
     return iterator;
   }
 
-  elements(path: PathSegment[]): AsyncIterableIterator<unknown> {
-    const queue = new EventQueue<unknown>();
+  elements(path: PathSegment[]): AsyncIterableIterator<StreamElement<unknown>> {
+    const queue = new EventQueue<StreamElement<unknown>>();
     const sub = { path, pointer: toPointer(path), next: 0, queue };
     // Elements that completed before this call.
     const current = valueAt(this.status === "complete" ? this.finalValue : this.visible, path);
     if (Array.isArray(current)) {
       for (let i = 0; i < current.length; i++) {
         if (this.status !== "complete" && this.stateOf([...path, i]) !== "complete") break;
-        queue.push(current[i]);
+        queue.push({ type: "element", index: i, value: current[i] });
         sub.next = i + 1;
       }
     }
@@ -502,7 +508,7 @@ class StreamCore<T> {
       else queue.close();
     } else this.elementSubs.add(sub);
     const core = this;
-    const iterator: AsyncIterableIterator<unknown> = {
+    const iterator: AsyncIterableIterator<StreamElement<unknown>> = {
       next: () => queue.next(),
       async return() {
         queue.cancel();
@@ -562,62 +568,163 @@ class StreamCore<T> {
     this.emit({ type: "status", status });
   }
 
-  /** Called by an attempt after each chunk whose snapshot changed. */
+  /**
+   * Called by an attempt after each chunk whose snapshot changed. A retry runs hidden while what it
+   * has agrees with what is on screen and is behind it (nothing flickers, nothing is reported
+   * twice); it takes over once it has caught up, or as soon as it contradicts something shown,
+   * after a `rewind` event that withdraws exactly what it contradicts.
+   */
   showPartial(attempt: Attempt, value: unknown, progress: Progress): void {
     if (attempt !== this.attempt) return;
-    if (attempt.textLength < this.catchUpLength) return;
-    this.catchUpLength = 0;
-    // Progress never goes backwards, and 100 is kept for `complete`. It is kept current even when
-    // the value did not change (a chunk that only closes a string completes a field): `s.progress`.
+    let rewound = false;
+    if (attempt !== this.shownAttempt) {
+      const shown = this.shownAttempt;
+      const position = this.compareWithShown(attempt, shown, value);
+      if (position.kind === "behind") return;
+      const retracted = position.kind === "diverged" ? position.retracted : [];
+      if (retracted.length > 0) {
+        this.rewind(retracted, attempt);
+        rewound = true;
+      }
+      this.takeOver(attempt, shown, retracted);
+    }
+    // Progress never goes backwards (but through a rewind), and 100 is kept for `complete`. It is
+    // kept current even when the value did not change (a chunk that only closes a string
+    // completes a field): `s.progress`.
     const last = this.shownProgress;
-    if (progress !== last && progress.completed >= last.completed) {
+    if (rewound) {
+      this.shownProgress = { ...progress, percent: Math.min(99, progress.percent) };
+    } else if (progress !== last && progress.completed >= last.completed) {
       const percent = Math.min(99, Math.max(last.percent, progress.percent));
       this.shownProgress = { ...progress, percent: progress.total === 0 ? last.percent : percent };
     }
     if (value === this.visible) return;
+    if (!rewound && this.relink && jsonEqual(value, this.visible)) {
+      // A retry that caught up exactly: the same answer, nothing new to show.
+      this.visible = value;
+      return;
+    }
     this.visible = value;
     this.emit({ type: "partial", value: value as DeepPartial<T>, progress: this.shownProgress });
+    const relink = this.relink;
+    this.relink = false;
     for (const w of this.watchers) {
       const now = valueAt(value, w.path);
-      if (now !== w.last) {
-        w.last = now;
-        try {
-          w.fn(now);
-        } catch (error) {
-          reportConsumerError(error);
-        }
+      if (now === w.last) continue;
+      // After a takeover the new attempt's objects are new: only a changed value is a change.
+      const same = relink && jsonEqual(now, w.last);
+      w.last = now;
+      if (same) continue;
+      try {
+        w.fn(now);
+      } catch (error) {
+        reportConsumerError(error);
       }
     }
   }
 
+  /** Where a hidden retry stands against the shown attempt: by text while the texts agree. */
+  private compareWithShown(attempt: Attempt, shown: Attempt | undefined, value: unknown): Standing {
+    if (shown === undefined || this.visible === undefined) return { kind: "ahead" };
+    const a = attempt.text;
+    const b = shown.text;
+    let i = this.textAgreed;
+    const end = Math.min(a.length, b.length);
+    while (i < end && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+    this.textAgreed = i;
+    if (i === b.length) return { kind: "ahead" };
+    if (i === a.length) {
+      // Its text so far is the shown text's beginning: whatever it reported repeats the screen.
+      this.held = [];
+      return { kind: "behind" };
+    }
+    // The texts differ (another answer, or only other whitespace): compare what each shows.
+    return standing(
+      this.visible,
+      value,
+      (path) => shown.stateOf(path) === "complete",
+      (path) => attempt.stateOf(path) === "complete",
+    );
+  }
+
+  /** Withdraws what a retry contradicts, for every consumer, before anything of the retry shows. */
+  private rewind(retracted: string[], attempt: Attempt): void {
+    this.emit({ type: "rewind", retracted, attempt: attempt.index });
+    for (const sub of this.elementSubs) {
+      let from = sub.next;
+      for (const pointer of retracted) {
+        if (isWithin(sub.pointer, pointer)) from = 0;
+        else if (isWithin(pointer, sub.pointer)) {
+          const index = Number(pointer.slice(sub.pointer.length + 1).split("/")[0]);
+          if (Number.isInteger(index)) from = Math.min(from, index);
+        }
+      }
+      if (from < sub.next) {
+        sub.next = from;
+        sub.queue.push({ type: "retract", index: from });
+      }
+    }
+  }
+
+  /** The retry becomes the shown attempt; its held notices go out, less what repeats the screen. */
+  private takeOver(attempt: Attempt, shown: Attempt | undefined, retracted: string[]): void {
+    this.shownAttempt = attempt;
+    this.relink = shown !== undefined;
+    const held = this.held;
+    this.held = [];
+    this.previous = shown;
+    this.retracted = retracted;
+    for (const notice of held) notice();
+    this.previous = undefined;
+    this.retracted = [];
+  }
+
+  /** During a takeover: the attempt that was on screen, and what the rewind withdrew. */
+  private previous: Attempt | undefined;
+  private retracted: string[] = [];
+
+  /** Whether a notice about `path` repeats what the previous attempt already reported. */
+  private repeats(path: PathSegment[], state: FieldState): boolean {
+    const previous = this.previous;
+    if (previous === undefined) return false;
+    const pointer = toPointer(path);
+    for (const r of this.retracted) if (isWithin(pointer, r)) return false;
+    return STATE_RANK[previous.stateOf(path)] >= STATE_RANK[state];
+  }
+
   showField(attempt: Attempt, path: PathSegment[], value: unknown): void {
     if (attempt !== this.attempt) return;
-    const pointer = toPointer(path);
-    const serialized = JSON.stringify(value);
-    // A retry re-reads fields the failed attempt already reported: report each once.
-    if (this.emittedFields.get(pointer) === serialized) return;
-    this.emittedFields.set(pointer, serialized);
+    if (attempt !== this.shownAttempt) {
+      this.held.push(() => this.showField(attempt, path, value));
+      return;
+    }
+    // A retry re-reads fields the attempt before it already reported: report each once.
+    if (this.repeats(path, "complete")) return;
     this.firstFieldMs ??= performance.now() - this.started;
-    this.emit({ type: "field", path, pointer, value });
+    this.emit({ type: "field", path, pointer: toPointer(path), value });
   }
 
   showFieldState(attempt: Attempt, path: PathSegment[], state: FieldState): void {
     if (attempt !== this.attempt) return;
-    const pointer = toPointer(path);
-    // A retry walks the same fields again: report each state once, and never step back.
-    const rank = STATE_RANK[state];
-    if ((this.shownStates.get(pointer) ?? 0) >= rank) return;
-    this.shownStates.set(pointer, rank);
-    this.emit({ type: "field-state", path, pointer, state });
+    if (attempt !== this.shownAttempt) {
+      this.held.push(() => this.showFieldState(attempt, path, state));
+      return;
+    }
+    if (this.repeats(path, state)) return;
+    this.emit({ type: "field-state", path, pointer: toPointer(path), state });
   }
 
   showElement(attempt: Attempt, arrayPath: PathSegment[], index: number, value: unknown): void {
     if (attempt !== this.attempt) return;
+    if (attempt !== this.shownAttempt) {
+      this.held.push(() => this.showElement(attempt, arrayPath, index, value));
+      return;
+    }
     const pointer = toPointer(arrayPath);
     for (const sub of this.elementSubs) {
       if (sub.pointer === pointer && index === sub.next) {
         sub.next++;
-        sub.queue.push(value);
+        sub.queue.push({ type: "element", index, value });
       }
     }
   }
@@ -670,9 +777,11 @@ class StreamCore<T> {
     try {
       for (let attemptNo = 0; ; attemptNo++) {
         const attempt = new Attempt(this, this.compiled, options, this.controller.signal, attemptNo);
-        if (this.attempt !== undefined)
-          this.catchUpLength = Math.max(this.catchUpLength, this.attempt.textLength);
         this.attempt = attempt;
+        this.held = [];
+        this.textAgreed = 0;
+        // Nothing on screen yet: nothing to catch up with.
+        if (this.visible === undefined) this.shownAttempt = attempt;
         try {
           this.setStatus(options.request !== undefined ? "connecting" : "streaming");
           const value = await attempt.run(this.resolveProvider());
@@ -750,9 +859,8 @@ class StreamCore<T> {
     }
     if (error.partial === undefined) {
       // The failing attempt may have read past the last snapshot shown (the error came mid-chunk).
-      const caughtUp =
-        attempt !== undefined && attempt === this.attempt && attempt.textLength >= this.catchUpLength;
-      error.partial = caughtUp ? (attempt.latest ?? this.visible) : this.visible;
+      const shown = attempt !== undefined && attempt === this.shownAttempt;
+      error.partial = shown ? (attempt.latest ?? this.visible) : this.visible;
     }
     if (error.text === "" && attempt !== undefined) error.text = attempt.text;
     return error;
@@ -772,7 +880,9 @@ class StreamCore<T> {
     this.emit({ type: "complete", value, stats: this.snapshotStats() });
     for (const sub of this.elementSubs) {
       const array = valueAt(value, sub.path);
-      if (Array.isArray(array)) for (let i = sub.next; i < array.length; i++) sub.queue.push(array[i]);
+      if (Array.isArray(array))
+        for (let i = sub.next; i < array.length; i++)
+          sub.queue.push({ type: "element", index: i, value: array[i] });
       sub.queue.close();
     }
     this.elementSubs.clear();

@@ -49,6 +49,12 @@ export type StreamEvent<T = unknown, P = DeepPartial<T>> =
   | { type: "field"; path: PathSegment[]; pointer: string; value: unknown }
   | { type: "field-state"; path: PathSegment[]; pointer: string; state: FieldState }
   | { type: "retry"; attempt: number; delayMs: number; error: StreamError }
+  /**
+   * A retry's answer contradicts what was shown: the values at `retracted` (JSON Pointers) are
+   * withdrawn. Sent before anything of attempt `attempt` (0 = the first call) that replaces them;
+   * a retracted field is reported again when it completes anew.
+   */
+  | { type: "rewind"; retracted: string[]; attempt: number }
   /** A piece of the model's reasoning (thinking, reasoning summaries, thoughts): never the answer. */
   | { type: "reasoning"; delta: string }
   /** A piece of text the model wrote beside the answer (a preamble before a tool call). */
@@ -64,3 +70,12 @@ export type StreamEventOf<T, K extends StreamEventType, P = DeepPartial<T>> = Ex
   StreamEvent<T, P>,
   { type: K }
 >;
+
+/**
+ * What `elements()` yields: each element once, with its index, or a retraction: a retry's answer
+ * contradicted the elements from `index` on, which were withdrawn and will be yielded again (from
+ * `index`) as the new answer completes them.
+ */
+export type StreamElement<E = unknown> =
+  | { type: "element"; index: number; value: E }
+  | { type: "retract"; index: number };

@@ -1,6 +1,7 @@
 /**
- * A throwaway redis-server for tests: started on a free port with persistence off, stopped (and
- * waited for) at teardown. `REDIS_SERVER` overrides the binary's path.
+ * A throwaway redis-server for tests: started on a free port with persistence off (or, with `dir`,
+ * an append-only file there), stopped (and waited for) at teardown; it can be killed with SIGKILL
+ * mid-test and started again on the same port. `REDIS_SERVER` overrides the binary's path.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -19,6 +20,19 @@ export interface RedisProcess {
   url: string;
   /** Stops the server and waits for it to exit. */
   stop(): Promise<void>;
+  /** Kills the server with SIGKILL (no shutdown, no final save) and waits for it to exit. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port (and the same `dir`, if any). */
+  restart(): Promise<void>;
+}
+
+/** Options of {@link startRedis}. */
+export interface StartRedisOptions {
+  /** The port (default: a free one). */
+  port?: number;
+  /** Keep an append-only file here (`appendfsync always`), so data survives a restart. */
+  dir?: string;
+  timeoutMs?: number;
 }
 
 /** A port that was free a moment ago (the OS picks it). */
@@ -40,46 +54,59 @@ function exited(child: ChildProcess): Promise<void> {
     : new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
-/** Starts redis-server on a free port and resolves once it accepts connections. */
-export async function startRedis(timeoutMs = 10_000): Promise<RedisProcess> {
+function spawnRedis(port: number, dir: string | undefined) {
+  const persistence =
+    dir === undefined
+      ? ["--save", "", "--appendonly", "no"]
+      : ["--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", dir];
+  const child = spawn(
+    redisServerPath as string,
+    ["--port", String(port), "--bind", "127.0.0.1", ...persistence, "--loglevel", "warning"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  child.stdout?.on("data", (d) => {
+    output += String(d);
+  });
+  child.stderr?.on("data", (d) => {
+    output += String(d);
+  });
+  return { child, output: () => output };
+}
+
+/** Starts redis-server (on a free port unless told) and resolves once it accepts connections. */
+export async function startRedis(options: StartRedisOptions | number = {}): Promise<RedisProcess> {
   if (redisServerPath === undefined) throw new Error("redis-server is not installed");
+  const { timeoutMs = 10_000, dir } = typeof options === "number" ? { timeoutMs: options } : options;
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(
-      redisServerPath,
-      [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--loglevel",
-        "warning",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let output = "";
-    child.stdout?.on("data", (d) => {
-      output += String(d);
-    });
-    child.stderr?.on("data", (d) => {
-      output += String(d);
-    });
-    const stop = async () => {
+    const port = (typeof options === "object" ? options.port : undefined) ?? (await freePort());
+    let current = spawnRedis(port, dir);
+    const stopChild = async (signal: NodeJS.Signals) => {
+      const { child } = current;
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
+      child.kill(signal);
       const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
       await exited(child);
       clearTimeout(timer);
     };
-    const ready = await waitForPort(port, child, timeoutMs);
-    if (ready) return { port, url: `redis://127.0.0.1:${port}`, stop };
-    await stop();
+    const ready = await waitForPort(port, current.child, timeoutMs);
+    if (ready) {
+      return {
+        port,
+        url: `redis://127.0.0.1:${port}`,
+        stop: () => stopChild("SIGTERM"),
+        kill: () => stopChild("SIGKILL"),
+        async restart() {
+          await stopChild("SIGKILL");
+          current = spawnRedis(port, dir);
+          if (!(await waitForPort(port, current.child, timeoutMs)))
+            throw new Error(`redis-server did not restart: ${current.output().trim()}`);
+        },
+      };
+    }
+    await stopChild("SIGTERM");
     // Another process may have taken the port between freePort() and the spawn: try another.
-    if (attempt >= 2) throw new Error(`redis-server did not start: ${output.trim()}`);
+    if (attempt >= 2) throw new Error(`redis-server did not start: ${current.output().trim()}`);
   }
 }
 
