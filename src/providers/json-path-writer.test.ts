@@ -8,8 +8,9 @@ type Json = PartialScalar | Json[] | { [key: string]: Json };
 
 /** The (path, value) leaves of a value in document order, as Gemini's partialArgs name them. */
 function leaves(value: Json, path: string, out: { path: string; value: PartialScalar }[]): void {
-  if (Array.isArray(value)) value.forEach((item, i) => leaves(item, `${path}[${i}]`, out));
-  else if (value !== null && typeof value === "object")
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) leaves(item, `${path}[${i}]`, out);
+  } else if (value !== null && typeof value === "object")
     for (const [key, item] of Object.entries(value)) leaves(item, `${path}.${key}`, out);
   else out.push({ path, value });
 }
