@@ -362,12 +362,13 @@ describe("partials()", () => {
     expect(seen.length).toBeGreaterThan(0);
   });
 
-  it("called after the stream failed throws its error too", async () => {
-    // Not JSON from the first character: no snapshot was ever shown (a parse failure is held to
-    // the end of the body, so "{x" would first show {}, everything up to the bad character).
-    const s = structuredStream({ provider: "text", source: body("x{") });
+  it("called after the stream failed yields the salvaged snapshot once, then throws its error", async () => {
+    const s = structuredStream({ provider: "text", source: body("{x") });
     await s.result.catch(() => {});
-    await expect(s.partials().next()).rejects.toMatchObject({ code: "invalid_json" });
+    const late = s.partials();
+    // What arrived before the bad character is never lost, even for a late reader.
+    expect(await late.next()).toEqual({ done: false, value: {} });
+    await expect(late.next()).rejects.toMatchObject({ code: "invalid_json" });
   });
 });
 
