@@ -365,7 +365,11 @@ describe("partials()", () => {
   it("called after the stream failed throws its error too", async () => {
     const s = structuredStream({ provider: "text", source: body("{x") });
     await s.result.catch(() => {});
-    await expect(s.partials().next()).rejects.toMatchObject({ code: "invalid_json" });
+    // It yields the last snapshot shown (if any), then throws.
+    const late = (async () => {
+      for await (const _ of s.partials());
+    })();
+    await expect(late).rejects.toMatchObject({ code: "invalid_json" });
   });
 });
 
