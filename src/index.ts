@@ -70,6 +70,7 @@ export {
 } from "./schema/index.ts";
 // The structured stream and its lifecycle.
 export {
+  type AnswerChannel,
   backoffDelay,
   type DeepPartial,
   type FieldState,
@@ -88,4 +89,8 @@ export {
   type StructuredStreamOptions,
   structuredStream,
   type TokenUsage,
+  type ToolCallInfo,
+  type ToolCallOf,
+  type ToolCallStream,
+  type ToolSchemas,
 } from "./stream/index.ts";

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { subscribe } from "../src/client/index.ts";
 import {
   createRedisEventLog,
@@ -28,7 +28,8 @@ import {
   type TestServer,
   tapFetch,
 } from "./relay-fixtures.ts";
-import { type RedisProcess, startRedis } from "./support/redis.ts";
+import { type RedisProcess, redisServerPath, startRedis } from "./support/redis.ts";
+import { requires } from "./support/requires.ts";
 
 interface Instance {
   redis: Redis;
@@ -60,7 +61,11 @@ function pausable(inner: RelaySource, at: number, gate: Promise<unknown>): Relay
   };
 }
 
-describe("relay when Redis fails", () => {
+requires(
+  "redis-server",
+  redisServerPath !== undefined,
+  "apt-get install redis-server (or set REDIS_SERVER)",
+)("relay when Redis fails", () => {
   let redisProcess: RedisProcess | undefined;
   let dir: string | undefined;
   const instances: Instance[] = [];

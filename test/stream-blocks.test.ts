@@ -141,3 +141,38 @@ describe("the provider's end signal and keep-alives", () => {
     }
   });
 });
+
+describe("tool calls across a retry", () => {
+  it("fails the calls of a dropped attempt and streams the retry's calls anew", async () => {
+    const whole = new TextDecoder().decode(blockBytes("openai-chat.several-tools.sse"));
+    const cut = whole.slice(0, whole.indexOf("\n\n", whole.indexOf("get_time")) + 2);
+    let attempts = 0;
+    const s = structuredStream({
+      source: async () => {
+        attempts++;
+        return from(attempts === 1 ? [cut] : [whole]);
+      },
+      provider: "openai-chat",
+      tools: { get_weather: { type: "object" }, get_time: { type: "object" } },
+      retry: { baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    const seen: { name: string; attempt: number; outcome: unknown }[] = [];
+    for await (const call of s.toolCalls()) {
+      seen.push({
+        name: call.name,
+        attempt: call.attempt,
+        outcome: await call.result.then(
+          (value) => value,
+          (error: { code: string }) => error.code,
+        ),
+      });
+    }
+    expect(await s.result).toBeUndefined();
+    expect(seen).toEqual([
+      { name: "get_weather", attempt: 0, outcome: "connection_lost" },
+      { name: "get_time", attempt: 0, outcome: "connection_lost" },
+      { name: "get_weather", attempt: 1, outcome: { city: "Oslo" } },
+      { name: "get_time", attempt: 1, outcome: { zone: "Europe/Oslo" } },
+    ]);
+  });
+});

@@ -332,3 +332,60 @@ describe("the overall deadline", () => {
     expect(retries(outcome).length).toBeLessThan(10);
   });
 });
+
+describe("responses with more blocks than the answer (simulator x-sim-blocks)", () => {
+  const TOOL_ARGS = {
+    lookup: { type: "object", properties: { query: { type: "string" } }, required: ["query"] },
+    get_time: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] },
+  } as const;
+
+  it.each(PROVIDERS)(
+    "%s: reasoning and tool calls stream beside the answer, never into it",
+    async (provider) => {
+      const s = ask(provider, "sim-none", {
+        headers: { "x-sim-attempt-key": randomUUID(), "x-sim-blocks": "thinking,tools,server-tool" },
+        tools: TOOL_ARGS,
+      });
+      const calls: { name: string; index: number; value: unknown }[] = [];
+      const collecting = (async () => {
+        for await (const call of s.toolCalls())
+          calls.push({ name: call.name, index: call.index, value: await call.result });
+      })();
+      let reasoning = "";
+      s.on("reasoning", (event) => {
+        reasoning += event.delta;
+      });
+      expectAnswer(await s.result);
+      await collecting;
+      expect(reasoning).toMatch(/^The user asks about Lemons and otters\./);
+      expect(s.stats.reasoning).toBe(reasoning);
+      expect(calls).toEqual([
+        { name: "lookup", index: 0, value: { query: "Lemons and otters" } },
+        { name: "get_time", index: 1, value: { zone: "UTC" } },
+      ]);
+    },
+  );
+
+  it("anthropic: a preamble before a forced tool's call is commentary, the tool's input the answer", async () => {
+    const s = structuredStream({
+      request: {
+        model: "sim-none",
+        messages: [{ role: "user", content: "Lemons and otters" }],
+        tools: [{ name: "record", input_schema: answerSchema }],
+        tool_choice: { type: "tool", name: "record" },
+      },
+      schema: answerSchema,
+      provider: "anthropic",
+      baseURL: baseURL("anthropic"),
+      apiKey: "test-key",
+      headers: { "x-sim-attempt-key": randomUUID(), "x-sim-blocks": "preamble,thinking" },
+    });
+    let commentary = "";
+    s.on("commentary", (event) => {
+      commentary += event.delta;
+    });
+    expectAnswer(await s.result);
+    expect(commentary).toBe("I'll look into Lemons and otters and record the answer now.");
+    expect(s.stats.commentary).toBe(commentary);
+  });
+});

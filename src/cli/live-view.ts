@@ -74,7 +74,8 @@ export function createLiveView(output: CliOutput, options: LiveViewOptions): Liv
   const draw = (state: ViewState, final: boolean): void => {
     if (tooSmall()) {
       // Degraded: plain lines for what changed; the next frame (if the terminal widens) starts afresh.
-      output.write(plain(state, final));
+      const text = plain(state, final);
+      if (text !== "") output.write(text);
       lastLines = 0;
       lastDraw = now();
       return;

@@ -266,3 +266,33 @@ describe("the terminal view", () => {
     );
   });
 });
+
+describe("the model's reasoning in the live view", () => {
+  it("shows one dim line of the newest reasoning while it streams, gone once the answer starts", () => {
+    let view = createViewState({ command: "run", schema, now: 0 });
+    view = applyEvent(view, { type: "status", status: "streaming" }, 10);
+    view = applyEvent(view, { type: "reasoning", delta: "First the title.\nThen " }, 20);
+    view = applyEvent(view, { type: "reasoning", delta: "the key points, briefly." }, 30);
+    const lines = renderTerminal(view, { width: 60 });
+    const thinking = lines.filter((line) => line.includes("thinking:"));
+    expect(thinking).toEqual(["  thinking: Then the key points, briefly."]);
+    const withAnswer = applyEvent(
+      view,
+      {
+        type: "partial",
+        value: { title: "A" },
+        progress: { completed: 0, total: 6, percent: 0, pending: [] },
+      },
+      40,
+    );
+    expect(renderTerminal(withAnswer, { width: 60 }).some((line) => line.includes("thinking:"))).toBe(false);
+  });
+
+  it("keeps the line within the width, showing the newest words", () => {
+    let view = createViewState({ command: "run", schema, now: 0 });
+    view = applyEvent(view, { type: "reasoning", delta: `${"word ".repeat(50)}newest` }, 20);
+    const line = renderTerminal(view, { width: 30 }).find((l) => l.includes("thinking:"))!;
+    expect(displayWidth(line)).toBeLessThanOrEqual(29);
+    expect(line.endsWith("newest")).toBe(true);
+  });
+});

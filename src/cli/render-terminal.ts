@@ -466,6 +466,14 @@ export function renderTerminal(view: ViewState, options: RenderOptions): string[
   const usable = width - 1;
 
   const header = [headerLine(view, frame)];
+  // The model's reasoning, while it streams before the answer: one dim line of its newest words.
+  if (view.reasoning && view.status !== "complete" && !frame.stopped) {
+    const label = "  thinking: ";
+    header.push([
+      { text: label, style: "dim" },
+      { text: truncateStart(sanitize(view.reasoning), usable - displayWidth(label)), style: "dim" },
+    ]);
+  }
   const footer: Segment[][] = [progressLine(view, frame)];
   for (const retry of view.retries.slice(-3)) footer.push(retryLine(view, retry, frame));
   footer.push(...statsLines(view, frame));

@@ -794,7 +794,11 @@ export async function serveCommand(argv: readonly string[], io: ServeCommandIO =
   const mode = server.simulator
     ? "the provider simulator answers: no API key needed"
     : `asking ${options.provider ?? "openai-chat"} (${options.model})`;
-  out(`structream demo on ${server.url} (${mode})\nPress Ctrl+C to stop.\n`);
+  out(
+    `structream demo on ${server.url} (${mode})\n` +
+      "It answers only to requests whose Host and Origin name this address (DNS-rebinding protection; " +
+      "--allowed-host adds a name).\nPress Ctrl+C to stop.\n",
+  );
   io.onListening?.(server);
 
   await new Promise<void>((resolveStop) => {

@@ -7,6 +7,30 @@ import { violateSchema } from "./violate-schema.ts";
 /** The provider wire formats the simulator speaks. */
 export type SimulatedProvider = "openai-chat" | "openai-responses" | "anthropic" | "gemini" | "ollama";
 
+/**
+ * Blocks a response may carry besides the answer, as the real APIs send them:
+ * - `preamble`: a sentence of text before the answer's tool call (only when the request forces a
+ *   tool: with a JSON-schema text answer the real APIs write no prose, and neither does this);
+ * - `thinking`: reasoning before the answer (Anthropic `thinking` with its signature, Responses
+ *   reasoning summaries, Gemini thought parts, Ollama `thinking`, chat `reasoning_content` as
+ *   OpenAI-compatible servers send it);
+ * - `tools`: two client tool calls (`lookup`, `get_time`) before the answer;
+ * - `server-tool`: a tool the provider runs itself before the answer (Anthropic `web_search`,
+ *   Responses `web_search_call`, Gemini code execution; chat and Ollama have none).
+ */
+export type SimBlock = "preamble" | "thinking" | "tools" | "server-tool";
+
+/** Every {@link SimBlock}. */
+export const SIM_BLOCKS: readonly SimBlock[] = ["preamble", "thinking", "tools", "server-tool"];
+
+/** The extra blocks of one response, planned with the answer. */
+export interface AnswerExtras {
+  preamble?: string[];
+  thinking?: string[];
+  toolCalls?: { name: string; arguments: string; deltas: string[] }[];
+  serverTool?: { name: string; query: string };
+}
+
 /** What the simulator needs from a provider request, whatever its shape. */
 export interface SimRequest {
   model: string;
@@ -23,6 +47,8 @@ export interface SimRequest {
   sse?: boolean;
   /** The request body, for the fields a provider echoes back (Responses echoes most of them). */
   body: Record<string, unknown>;
+  /** Extra blocks to send besides the answer (the server fills this from options and headers). */
+  blocks?: ReadonlySet<SimBlock>;
 }
 
 /** One response's content, before any wire format. */
@@ -39,6 +65,8 @@ export interface Answer {
   created: number;
   /** Seeded, for ids. */
   random: Random;
+  /** Blocks before the answer (see {@link SimBlock}). */
+  extras: AnswerExtras;
 }
 
 /**
@@ -77,9 +105,25 @@ export function planAnswer(
   const random = createRandom(`${String(seed)}\u0000ids\u0000${requestNumber}`);
   const created = Math.floor(Date.now() / 1000);
   const inputTokens = Math.ceil((request.prompt.length + (JSON.stringify(schema)?.length ?? 0)) / 4) + 8;
+  const extras = planExtras(request, seed);
   const finishPlan = (kind: Answer["kind"], text: string, finish: Answer["finish"]): Answer => {
     const deltas = splitDeltas(text, { seed });
-    return { kind, text, deltas, finish, request, inputTokens, outputTokens: deltas.length, created, random };
+    const extraTokens =
+      (extras.preamble?.length ?? 0) +
+      (extras.thinking?.length ?? 0) +
+      (extras.toolCalls ?? []).reduce((n, call) => n + call.deltas.length, 0);
+    return {
+      kind,
+      text,
+      deltas,
+      finish,
+      request,
+      inputTokens,
+      outputTokens: deltas.length + extraTokens,
+      created,
+      random,
+      extras: kind === "refusal" ? {} : extras,
+    };
   };
 
   if (fault.kind === "refusal") return finishPlan("refusal", REFUSAL_MESSAGE, "refusal");
@@ -94,4 +138,28 @@ export function planAnswer(
     return finishPlan("json", chars.slice(0, at).join(""), "length");
   }
   return finishPlan("json", text, "stop");
+}
+
+function planExtras(request: SimRequest, seed: number | string): AnswerExtras {
+  const blocks = request.blocks;
+  if (blocks === undefined || blocks.size === 0) return {};
+  const topic = request.prompt.trim().split(/\s+/).slice(0, 6).join(" ") || "the question";
+  const extras: AnswerExtras = {};
+  if (blocks.has("preamble") && request.tool !== undefined) {
+    extras.preamble = splitDeltas(`I'll look into ${topic} and record the answer now.`, { seed });
+  }
+  if (blocks.has("thinking")) {
+    extras.thinking = splitDeltas(
+      `The user asks about ${topic}. I should fill every field the schema asks for, with values that fit its constraints.`,
+      { seed },
+    );
+  }
+  if (blocks.has("tools")) {
+    extras.toolCalls = [
+      { name: "lookup", arguments: JSON.stringify({ query: topic }) },
+      { name: "get_time", arguments: JSON.stringify({ zone: "UTC" }) },
+    ].map((call) => ({ ...call, deltas: splitDeltas(call.arguments, { seed }) }));
+  }
+  if (blocks.has("server-tool")) extras.serverTool = { name: "web_search", query: topic };
+  return extras;
 }

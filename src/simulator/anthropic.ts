@@ -72,7 +72,7 @@ function outputSchema(body: Record<string, unknown>): unknown {
 function stopReason(answer: Answer): string {
   if (answer.kind === "refusal") return "refusal";
   if (answer.finish === "length") return "max_tokens";
-  return answer.request.tool ? "tool_use" : "end_turn";
+  return answer.request.tool || answer.extras.toolCalls ? "tool_use" : "end_turn";
 }
 
 function ids(answer: Answer) {
@@ -137,22 +137,96 @@ export const anthropic: WireFormat = {
     });
     // A refusal from the streaming classifier ends the message before any content block.
     let contentStart = frames.length;
+    // Extra blocks (thinking, a server tool, a preamble, client tool calls) come first.
+    let index = 0;
+    const extras = answer.extras;
+    if (extras.thinking) {
+      emit("content_block_start", {
+        index,
+        content_block: { type: "thinking", thinking: "", signature: "" },
+      });
+      for (const delta of extras.thinking)
+        emit("content_block_delta", { index, delta: { type: "thinking_delta", thinking: delta } }, true);
+      emit("content_block_delta", {
+        index,
+        delta: { type: "signature_delta", signature: makeId(answer.random, "EqQBCgIYAhIM", 40) },
+      });
+      emit("content_block_stop", { index: index++ });
+    }
+    if (extras.serverTool) {
+      const toolId = makeId(answer.random, "srvtoolu_01", 22);
+      emit("content_block_start", {
+        index,
+        content_block: { type: "server_tool_use", id: toolId, name: extras.serverTool.name, input: {} },
+      });
+      emit("content_block_delta", {
+        index,
+        delta: { type: "input_json_delta", partial_json: JSON.stringify({ query: extras.serverTool.query }) },
+      });
+      emit("content_block_stop", { index: index++ });
+      emit("content_block_start", {
+        index,
+        content_block: {
+          type: "web_search_tool_result",
+          tool_use_id: toolId,
+          content: [
+            {
+              type: "web_search_result",
+              title: extras.serverTool.query,
+              url: "https://example.org/",
+              encrypted_content: makeId(answer.random, "Eq", 24),
+              page_age: null,
+            },
+          ],
+        },
+      });
+      emit("content_block_stop", { index: index++ });
+    }
+    if (extras.preamble) {
+      emit("content_block_start", { index, content_block: { type: "text", text: "" } });
+      for (const delta of extras.preamble)
+        emit("content_block_delta", { index, delta: { type: "text_delta", text: delta } }, true);
+      emit("content_block_stop", { index: index++ });
+    }
+    for (const call of extras.toolCalls ?? []) {
+      emit("content_block_start", {
+        index,
+        content_block: {
+          type: "tool_use",
+          id: makeId(answer.random, "toolu_01", 22),
+          name: call.name,
+          input: {},
+        },
+      });
+      for (const delta of call.deltas)
+        emit(
+          "content_block_delta",
+          { index, delta: { type: "input_json_delta", partial_json: delta } },
+          true,
+        );
+      emit("content_block_stop", { index: index++ });
+    }
+    const answerIndex = index;
+    contentStart = frames.length;
     if (answer.kind === "json") {
       emit("content_block_start", {
-        index: 0,
+        index: answerIndex,
         content_block: tool
           ? { type: "tool_use", id: id.tool, name: tool, input: {} }
           : { type: "text", text: "" },
       });
       emit("ping", {});
       if (tool)
-        emit("content_block_delta", { index: 0, delta: { type: "input_json_delta", partial_json: "" } });
+        emit("content_block_delta", {
+          index: answerIndex,
+          delta: { type: "input_json_delta", partial_json: "" },
+        });
       contentStart = frames.length;
       for (const delta of answer.deltas) {
         emit(
           "content_block_delta",
           {
-            index: 0,
+            index: answerIndex,
             delta: tool
               ? { type: "input_json_delta", partial_json: delta }
               : { type: "text_delta", text: delta },
@@ -162,7 +236,7 @@ export const anthropic: WireFormat = {
       }
     } else emit("ping", {});
     const contentEnd = frames.length;
-    if (answer.kind === "json") emit("content_block_stop", { index: 0 });
+    if (answer.kind === "json") emit("content_block_stop", { index: answerIndex });
     emit("message_delta", {
       delta: {
         stop_reason: stopReason(answer),

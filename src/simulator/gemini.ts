@@ -104,6 +104,43 @@ export const gemini: WireFormat = {
       };
     };
     const payloads: unknown[] = [];
+    // Extra parts (thoughts, code execution, function calls) come before the answer's text.
+    const extraChunk = (parts: unknown[]) => {
+      const data = chunk("", 0, false) as { candidates: { content?: unknown }[] };
+      data.candidates[0]!.content = { parts, role: "model" };
+      return data;
+    };
+    const extras = answer.extras;
+    for (const delta of extras.thinking ?? []) payloads.push(extraChunk([{ text: delta, thought: true }]));
+    if (extras.serverTool) {
+      payloads.push(
+        extraChunk([
+          {
+            executableCode: {
+              language: "PYTHON",
+              code: `print(${JSON.stringify(`searching for ${extras.serverTool.query}`)})`,
+            },
+          },
+        ]),
+        extraChunk([
+          {
+            codeExecutionResult: {
+              outcome: "OUTCOME_OK",
+              output: `searching for ${extras.serverTool.query}\n`,
+            },
+          },
+        ]),
+      );
+    }
+    if (extras.toolCalls)
+      payloads.push(
+        extraChunk(
+          extras.toolCalls.map((call) => ({
+            functionCall: { name: call.name, args: JSON.parse(call.arguments) },
+          })),
+        ),
+      );
+    const contentStart = payloads.length;
     if (answer.kind === "refusal") payloads.push(chunk(undefined, 0, true));
     else if (answer.deltas.length === 0) payloads.push(chunk("", 0, true));
     else
@@ -117,7 +154,7 @@ export const gemini: WireFormat = {
       return {
         contentType: "text/event-stream",
         frames: payloads.map((data, i) => ({ text: event(JSON.stringify(data)), delta: i > 0 })),
-        contentStart: 0,
+        contentStart,
         // The finish reason rides on the last content chunk: faults strike before it.
         contentEnd: Math.max(0, payloads.length - 1),
         errorFrame: () => event(JSON.stringify(errorPayload)),
@@ -132,7 +169,7 @@ export const gemini: WireFormat = {
     return {
       contentType: "application/json; charset=UTF-8",
       frames,
-      contentStart: 0,
+      contentStart,
       contentEnd: Math.max(0, payloads.length - 1),
       errorFrame: (index) => `${index === 0 ? "[" : ",\r\n"}${JSON.stringify(errorPayload)}\n]`,
       malformedFrame: (index) => `${index === 0 ? "[" : ",\r\n"}${cutJson(malformed)}\n`,

@@ -123,7 +123,7 @@
  * @packageDocumentation
  */
 
-export type { SimulatedProvider } from "./answer.ts";
+export type { SimBlock, SimulatedProvider } from "./answer.ts";
 export { type SplitDeltasOptions, splitDeltas } from "./deltas.ts";
 export { type Fault, type FaultKind, parseFault } from "./faults.ts";
 export { type GenerateValueOptions, generateValue } from "./generate-value.ts";

@@ -43,10 +43,29 @@ export const ollama: WireFormat = {
     const created = () => new Date().toISOString();
     const line = (data: unknown) => `${JSON.stringify(data)}\n`;
     const model = answer.request.model;
-    const frames: Frame[] = answer.deltas.map((content, i) => ({
-      text: line({ model, created_at: created(), message: { role: "assistant", content }, done: false }),
-      delta: i > 0,
-    }));
+    const frames: Frame[] = [];
+    const message = (fields: Record<string, unknown>) =>
+      line({
+        model,
+        created_at: created(),
+        message: { role: "assistant", content: "", ...fields },
+        done: false,
+      });
+    const extras = answer.extras;
+    for (const thinking of extras.thinking ?? []) frames.push({ text: message({ thinking }), delta: true });
+    if (extras.toolCalls) {
+      frames.push({
+        text: message({
+          tool_calls: extras.toolCalls.map((call) => ({
+            function: { name: call.name, arguments: JSON.parse(call.arguments) },
+          })),
+        }),
+        delta: true,
+      });
+    }
+    const contentStart = frames.length;
+    for (const content of answer.deltas) frames.push({ text: message({ content }), delta: true });
+    if (frames.length > 0) frames[0]!.delta = false;
     const contentEnd = frames.length;
     frames.push({
       text: line({
@@ -62,7 +81,7 @@ export const ollama: WireFormat = {
     return {
       contentType: "application/x-ndjson",
       frames,
-      contentStart: 0,
+      contentStart,
       contentEnd,
       errorFrame: () => line({ error: "an error was encountered while running the model: unexpected EOF" }),
       malformedFrame: () =>

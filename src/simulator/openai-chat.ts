@@ -122,29 +122,49 @@ export const openaiChat: WireFormat = {
       ...(request.includeUsage ? { usage: null } : {}),
     });
     const tool = answer.kind === "json" ? request.tool : undefined;
-    const first =
-      answer.kind === "refusal"
-        ? { role: "assistant", content: null, refusal: "" }
-        : tool
-          ? {
-              role: "assistant",
-              content: null,
-              tool_calls: [
-                { index: 0, id: callId, type: "function", function: { name: tool, arguments: "" } },
-              ],
-              refusal: null,
-            }
-          : { role: "assistant", content: "", refusal: null };
+    const extras = answer.extras;
+    const calls = extras.toolCalls ?? [];
+    // The answer's tool call comes after the extra calls, so it takes the next index.
+    const answerIndex = calls.length;
+    const frames: Frame[] = [];
+    const push = (delta: Record<string, unknown>, isDelta = false) =>
+      frames.push({ text: sse(chunk(delta)), delta: isDelta });
+    if (answer.kind === "refusal") push({ role: "assistant", content: null, refusal: "" });
+    else push({ role: "assistant", content: tool ? null : "", refusal: null });
+    // OpenAI-compatible servers (vLLM, DeepSeek) stream reasoning as reasoning_content.
+    for (const delta of extras.thinking ?? []) push({ reasoning_content: delta }, true);
+    for (const delta of extras.preamble ?? []) push({ content: delta }, true);
+    calls.forEach((call, index) => {
+      push({
+        tool_calls: [
+          {
+            index,
+            id: makeId(random, "call_", 24),
+            type: "function",
+            function: { name: call.name, arguments: "" },
+          },
+        ],
+      });
+      for (const delta of call.deltas)
+        push({ tool_calls: [{ index, function: { arguments: delta } }] }, true);
+    });
+    if (tool) {
+      push({
+        tool_calls: [
+          { index: answerIndex, id: callId, type: "function", function: { name: tool, arguments: "" } },
+        ],
+      });
+    }
+    const contentStart = frames.length;
     const deltaOf = (text: string) =>
       answer.kind === "refusal"
         ? { refusal: text }
         : tool
-          ? { tool_calls: [{ index: 0, function: { arguments: text } }] }
+          ? { tool_calls: [{ index: answerIndex, function: { arguments: text } }] }
           : { content: text };
-    const finish = answer.finish === "length" ? "length" : tool ? "tool_calls" : "stop";
+    const finish = answer.finish === "length" ? "length" : tool || calls.length > 0 ? "tool_calls" : "stop";
 
-    const frames: Frame[] = [{ text: sse(chunk(first)), delta: false }];
-    for (const delta of answer.deltas) frames.push({ text: sse(chunk(deltaOf(delta))), delta: true });
+    for (const delta of answer.deltas) push(deltaOf(delta), true);
     const contentEnd = frames.length;
     frames.push({ text: sse(chunk({}, finish)), delta: false });
     if (request.includeUsage) {
@@ -157,7 +177,7 @@ export const openaiChat: WireFormat = {
     return {
       contentType: "text/event-stream; charset=utf-8",
       frames,
-      contentStart: 1,
+      contentStart,
       contentEnd,
       errorFrame: () => sse(openaiError(500, undefined).body),
       malformedFrame: () => `data: ${JSON.stringify(chunk({ content: "" })).slice(0, 60)}\n\n`,

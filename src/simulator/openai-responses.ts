@@ -151,12 +151,117 @@ export const openaiResponses: WireFormat = {
     };
     const isCall = answer.kind === "json" && answer.request.tool !== undefined;
     const isRefusal = answer.kind === "refusal";
-    const position = { item_id: ids.item, output_index: 0 };
-
     emit("response.created", { response: responseObject(answer, ids, "in_progress", [], false) });
     emit("response.in_progress", { response: responseObject(answer, ids, "in_progress", [], false) });
+    // Extra output items (reasoning, a web search, a preamble message, function calls) come first.
+    let output = 0;
+    const extras = answer.extras;
+    if (extras.thinking) {
+      const id = makeId(answer.random, "rs_", 48, HEX);
+      emit("response.output_item.added", {
+        output_index: output,
+        item: { id, type: "reasoning", summary: [] },
+      });
+      emit("response.reasoning_summary_part.added", {
+        item_id: id,
+        output_index: output,
+        summary_index: 0,
+        part: { type: "summary_text", text: "" },
+      });
+      for (const delta of extras.thinking)
+        emit(
+          "response.reasoning_summary_text.delta",
+          { item_id: id, output_index: output, summary_index: 0, delta },
+          true,
+        );
+      const text = extras.thinking.join("");
+      emit("response.reasoning_summary_text.done", {
+        item_id: id,
+        output_index: output,
+        summary_index: 0,
+        text,
+      });
+      emit("response.output_item.done", {
+        output_index: output++,
+        item: { id, type: "reasoning", summary: [{ type: "summary_text", text }] },
+      });
+    }
+    if (extras.serverTool) {
+      const id = makeId(answer.random, "ws_", 48, HEX);
+      emit("response.output_item.added", {
+        output_index: output,
+        item: { id, type: "web_search_call", status: "in_progress" },
+      });
+      emit("response.web_search_call.in_progress", { item_id: id, output_index: output });
+      emit("response.web_search_call.searching", { item_id: id, output_index: output });
+      emit("response.web_search_call.completed", { item_id: id, output_index: output });
+      emit("response.output_item.done", {
+        output_index: output++,
+        item: {
+          id,
+          type: "web_search_call",
+          status: "completed",
+          action: { type: "search", query: extras.serverTool.query },
+        },
+      });
+    }
+    if (extras.preamble) {
+      const id = makeId(answer.random, "msg_", 48, HEX);
+      const at = { item_id: id, output_index: output };
+      emit("response.output_item.added", {
+        output_index: output,
+        item: { id, type: "message", status: "in_progress", content: [], role: "assistant" },
+      });
+      emit("response.content_part.added", {
+        ...at,
+        content_index: 0,
+        part: { type: "output_text", annotations: [], logprobs: [], text: "" },
+      });
+      for (const delta of extras.preamble)
+        emit("response.output_text.delta", { ...at, content_index: 0, delta, logprobs: [] }, true);
+      const text = extras.preamble.join("");
+      emit("response.output_text.done", { ...at, content_index: 0, text, logprobs: [] });
+      emit("response.output_item.done", {
+        output_index: output++,
+        item: {
+          id,
+          type: "message",
+          status: "completed",
+          role: "assistant",
+          content: [{ type: "output_text", annotations: [], logprobs: [], text }],
+        },
+      });
+    }
+    for (const call of extras.toolCalls ?? []) {
+      const item = {
+        id: makeId(answer.random, "fc_", 48, HEX),
+        type: "function_call",
+        status: "in_progress",
+        arguments: "",
+        call_id: makeId(answer.random, "call_", 24),
+        name: call.name,
+      };
+      emit("response.output_item.added", { output_index: output, item });
+      for (const delta of call.deltas)
+        emit(
+          "response.function_call_arguments.delta",
+          { item_id: item.id, output_index: output, delta },
+          true,
+        );
+      emit("response.function_call_arguments.done", {
+        item_id: item.id,
+        output_index: output,
+        name: call.name,
+        arguments: call.arguments,
+      });
+      emit("response.output_item.done", {
+        output_index: output++,
+        item: { ...item, status: "completed", arguments: call.arguments },
+      });
+    }
+    const position = { item_id: ids.item, output_index: output };
     emit("response.output_item.added", {
-      output_index: 0,
+      output_index: output,
       item: isCall
         ? {
             id: ids.item,
@@ -197,7 +302,7 @@ export const openaiResponses: WireFormat = {
         emit("response.output_text.done", { ...position, content_index: 0, text: answer.text, logprobs: [] });
       emit("response.content_part.done", { ...position, content_index: 0, part: item.content![0] });
     }
-    emit("response.output_item.done", { output_index: 0, item });
+    emit("response.output_item.done", { output_index: output, item });
     const incomplete = answer.finish === "length";
     emit(incomplete ? "response.incomplete" : "response.completed", {
       response: responseObject(answer, ids, incomplete ? "incomplete" : "completed", [item], true),

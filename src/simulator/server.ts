@@ -1,7 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { isStructreamError, StructreamError } from "../errors/index.ts";
-import { type Answer, planAnswer, type SimRequest, type SimulatedProvider } from "./answer.ts";
+import {
+  type Answer,
+  planAnswer,
+  SIM_BLOCKS,
+  type SimBlock,
+  type SimRequest,
+  type SimulatedProvider,
+} from "./answer.ts";
 import { anthropic } from "./anthropic.ts";
 import { AttemptCounter, type Fault, parseFault } from "./faults.ts";
 import { gemini } from "./gemini.ts";
@@ -50,6 +57,14 @@ export interface SimulatorOptions extends PaceOptions {
    * @defaultValue `false` (every attempt gets the same answer, so a retry agrees with the first)
    */
   divergeOnRetry?: boolean;
+  /**
+   * Blocks every response carries besides the answer: a `preamble` before a forced tool's call,
+   * `thinking`, two client tool calls (`tools`), a `server-tool` run by the provider (see
+   * `SimBlock`). A request can ask for its own with the header `x-sim-blocks: thinking,tools`
+   * (`none` for none).
+   * @defaultValue none
+   */
+  blocks?: readonly SimBlock[];
   /** Called once per request, after the simulator has decided how to answer (for logs). */
   onRequest?: (event: SimulatorRequestEvent) => void;
 }
@@ -339,6 +354,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const pace: Pace | undefined =
       paceHeader === "fast" || paceHeader === "realtime" ? paceHeader : options.pace;
     const pacer = createPacer({ ...options, pace }, createRandom(`pace\u0000${requestNumber}`));
+    const blocksHeader = header(req, "x-sim-blocks");
+    const blocks =
+      blocksHeader === undefined
+        ? (options.blocks ?? [])
+        : blocksHeader
+            .split(",")
+            .map((b) => b.trim())
+            .filter((b): b is SimBlock => (SIM_BLOCKS as readonly string[]).includes(b));
+    request.blocks = new Set(blocks);
     const answer = planAnswer(request, fault, seed, requestNumber);
     await respond(res, wire, answer, fault, pacer, requestId);
   };

@@ -252,6 +252,20 @@ export class Attempt {
 
   /** Reads the answer to the provider's end signal; returns the parsed (unvalidated) value. */
   async run(provider: ProviderId | "auto"): Promise<unknown> {
+    try {
+      return await this.read(provider);
+    } catch (thrown) {
+      // This attempt's open tool calls end with it (a retry's calls are new streams).
+      const error =
+        thrown instanceof StreamError
+          ? thrown
+          : new StreamError("connection_lost", "The attempt that made this call failed.", { cause: thrown });
+      this.core.toolCallHub.fail(this.index, error);
+      throw thrown;
+    }
+  }
+
+  private async read(provider: ProviderId | "auto"): Promise<unknown> {
     const signal = this.abort.signal;
     let reader: ChunkReader | undefined;
     let finished = false;
@@ -564,7 +578,9 @@ export class Attempt {
     try {
       this.parser.push(delta);
     } catch (error) {
-      if (!(error instanceof JsonParseError)) throw error;
+      // A limit is not outranked by anything: it stops the reading at once.
+      if (!(error instanceof JsonParseError) || error.code === "max_length" || error.code === "max_depth")
+        throw error;
       // Held: a refusal or truncation reported after this text outranks the parse failure.
       this.parseError = error;
       return;

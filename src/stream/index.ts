@@ -1,4 +1,5 @@
 export { backoffDelay, type RetryOptions } from "./backoff.ts";
+export type { AnswerChannel } from "./channels.ts";
 export {
   type SourceContext,
   type StreamSource,
@@ -7,6 +8,7 @@ export {
   type StructuredStreamOptions,
   structuredStream,
 } from "./structured-stream.ts";
+export type { ToolCallInfo, ToolCallOf, ToolCallStream, ToolSchemas } from "./tool-calls.ts";
 export type {
   DeepPartial,
   FieldState,

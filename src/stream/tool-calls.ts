@@ -156,8 +156,12 @@ export class ToolCallHub {
   close(error?: StreamError): void {
     if (this.ended !== undefined) return;
     this.ended = error === undefined ? {} : { error };
-    for (const record of this.records)
-      if (record.outcome === undefined && error) this.fail(record.attempt, error);
+    const reason =
+      error ??
+      new StreamError("connection_lost", "The stream ended before this call's arguments did.", {
+        reason: "tool_call_open",
+      });
+    for (const record of this.records) if (record.outcome === undefined) this.fail(record.attempt, reason);
     for (const subscriber of this.subscribers) subscriber.close();
     this.subscribers.clear();
   }
