@@ -13,6 +13,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { subscribe } from "../src/client/index.ts";
 import { isStructreamError, StreamError, StructreamError } from "../src/errors/index.ts";
 import { type SourceContext, structuredStream } from "../src/stream/index.ts";
 
@@ -294,6 +295,21 @@ describe("a finished stream", () => {
     expect(getEventListeners(controller.signal, "abort").length).toBe(0);
     const failing = structuredStream({ provider: "text", source: body("{x"), signal: controller.signal });
     await failing.result.catch(() => {});
+    expect(getEventListeners(controller.signal, "abort").length).toBe(0);
+  });
+
+  it("nor does the browser client's subscription once it ends", async () => {
+    const controller = new AbortController();
+    const notFound = (async () =>
+      new Response(JSON.stringify({ error: { code: "not_found", message: "No such stream." } }), {
+        status: 404,
+        headers: { "content-type": "application/json" },
+      })) as typeof fetch;
+    const subs = Array.from({ length: 5 }, () =>
+      subscribe("http://relay.test/streams/x", { fetch: notFound, signal: controller.signal }),
+    );
+    expect(getEventListeners(controller.signal, "abort").length).toBe(5);
+    await Promise.all(subs.map((s) => s.done.catch(() => {})));
     expect(getEventListeners(controller.signal, "abort").length).toBe(0);
   });
 

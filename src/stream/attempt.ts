@@ -577,6 +577,7 @@ export class Attempt {
 
   private pushText(delta: string): void {
     this.text += delta;
+    this.core.noteText(this, delta);
     if (this.parseError !== undefined) return;
     try {
       this.parser.push(delta);
