@@ -509,10 +509,12 @@ function Toast({ answer, run }: { answer: Answer; run: number }) {
     });
   }, [retries]);
 
-  // A retry whose answer differs withdraws what the page showed (a rewind): say so.
-  const replaced = retries[retries.length - 1]?.replaced !== undefined;
+  // A retry whose answer differs withdraws what the page showed (a rewind): say so, on the notice
+  // of that retry (each retry's own `replaced`, so a second rewind is told too).
+  const replaced = retries[retries.length - 1]?.replaced;
   useEffect(() => {
-    if (replaced) setNotice((n) => (n?.kind === "retry" ? { ...n, phase: "retried", replaced: true } : n));
+    if (replaced !== undefined)
+      setNotice((n) => (n?.kind === "retry" ? { ...n, phase: "retried", replaced: true } : n));
   }, [replaced]);
 
   // The retry happened when the server-side stream said anything after announcing it.
