@@ -528,4 +528,33 @@ requires(
       await page.screenshot({ path: `${SHOTS}-rewind.png`, fullPage: true });
     }, 60_000);
   });
+
+  describe("with a model that thinks before it answers", () => {
+    let thinking: DemoServer;
+
+    beforeAll(async () => {
+      thinking = await startDemoServer({ port: 0, simulator: { pace: "fast", blocks: ["thinking"] } });
+      await page.goto(thinking.url);
+      await page.getByRole("button", { name: "Stream the answer" }).waitFor();
+    });
+
+    afterAll(async () => {
+      await thinking?.close();
+    });
+
+    it("shows the model's reasoning in a collapsed panel, apart from the answer", async () => {
+      await startFromForm(page, { schema: "Support ticket triage", prompt: "My parcel never arrived" });
+      const seen = await watch(page);
+      expect(seen.at(-1)?.status).toBe("complete");
+      const panel = page.getByTestId("reasoning");
+      expect(await panel.evaluate((e) => (e as HTMLDetailsElement).open)).toBe(false);
+      await panel.locator("summary").click();
+      const text = await panel.locator("p").innerText();
+      expect(text.length).toBeGreaterThan(0);
+      // Never the answer: the JSON holds none of it.
+      expect(await page.getByTestId("json").innerText()).not.toContain(text.slice(0, 40));
+      expect(await axeViolations(page)).toEqual([]);
+      await page.screenshot({ path: `${SHOTS}-reasoning.png`, fullPage: true });
+    }, 60_000);
+  });
 });
