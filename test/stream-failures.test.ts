@@ -13,6 +13,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { subscribe } from "../src/client/index.ts";
 import { isStructreamError, StreamError, StructreamError } from "../src/errors/index.ts";
 import { type SourceContext, structuredStream } from "../src/stream/index.ts";
 
@@ -297,6 +298,21 @@ describe("a finished stream", () => {
     expect(getEventListeners(controller.signal, "abort").length).toBe(0);
   });
 
+  it("nor does the browser client's subscription once it ends", async () => {
+    const controller = new AbortController();
+    const notFound = (async () =>
+      new Response(JSON.stringify({ error: { code: "not_found", message: "No such stream." } }), {
+        status: 404,
+        headers: { "content-type": "application/json" },
+      })) as typeof fetch;
+    const subs = Array.from({ length: 5 }, () =>
+      subscribe("http://relay.test/streams/x", { fetch: notFound, signal: controller.signal }),
+    );
+    expect(getEventListeners(controller.signal, "abort").length).toBe(5);
+    await Promise.all(subs.map((s) => s.done.catch(() => {})));
+    expect(getEventListeners(controller.signal, "abort").length).toBe(0);
+  });
+
   it("is not kept reachable by a long-lived signal (collected by the garbage collector)", async () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
@@ -362,10 +378,13 @@ describe("partials()", () => {
     expect(seen.length).toBeGreaterThan(0);
   });
 
-  it("called after the stream failed throws its error too", async () => {
+  it("called after the stream failed yields the salvaged snapshot once, then throws its error", async () => {
     const s = structuredStream({ provider: "text", source: body("{x") });
     await s.result.catch(() => {});
-    await expect(s.partials().next()).rejects.toMatchObject({ code: "invalid_json" });
+    const late = s.partials();
+    // What arrived before the bad character is never lost, even for a late reader.
+    expect(await late.next()).toEqual({ done: false, value: {} });
+    await expect(late.next()).rejects.toMatchObject({ code: "invalid_json" });
   });
 });
 

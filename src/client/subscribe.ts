@@ -250,7 +250,12 @@ class SubscriptionImpl<T> implements Subscription<T> {
     const signal = options.signal;
     if (signal !== undefined) {
       if (signal.aborted) queueMicrotask(() => this.abort(signal.reason));
-      else signal.addEventListener("abort", () => this.abort(signal.reason), { once: true });
+      else {
+        // Removed when the subscription ends: a long-lived signal must not keep it reachable.
+        const onAbort = () => this.abort(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        this.releaseSignal = () => signal.removeEventListener("abort", onAbort);
+      }
     }
     void this.run().catch((error: unknown) => {
       this.fail(this.lost("The subscription failed", error));
@@ -649,9 +654,13 @@ class SubscriptionImpl<T> implements Subscription<T> {
     if (this.settle !== undefined) this.settle.reject(error);
   }
 
+  private releaseSignal: (() => void) | undefined;
+
   private closeQueues(): void {
     for (const queue of this.queues) queue.close();
     this.queues.clear();
+    this.releaseSignal?.();
+    this.releaseSignal = undefined;
   }
 
   // ---- connection --------------------------------------------------------------------------

@@ -299,6 +299,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     let lastSnapshotBytes = 0;
     let ended = false;
 
+    let stopping = false;
     /**
      * Writes one event, riding out a log outage: a write that fails for want of the log is retried
      * with backoff for up to `logOutageMs` (the source is not read meanwhile); a log that lost the
@@ -308,18 +309,25 @@ export function createRelay(options: RelayOptions = {}): Relay {
     const durably = async (event: LogEvent) => {
       const since = Date.now();
       let delay = 50;
+      let resets = 0;
+      let snapshotFirst = false;
       for (;;) {
         try {
+          if (snapshotFirst) {
+            await log.append(id, { type: "snapshot", data: JSON.stringify({ value, status, progress }) });
+            snapshotFirst = false;
+          }
           await log.append(id, event);
           return;
         } catch (error) {
-          if (isStructreamError(error) && error.code === "log_reset") {
-            await log.append(id, { type: "snapshot", data: JSON.stringify({ value, status, progress }) });
+          if (isStructreamError(error) && error.code === "log_reset" && resets++ < 3) {
+            snapshotFirst = true;
             continue;
           }
           if (
             !isStructreamError(error) ||
             error.code !== "log_unavailable" ||
+            stopping ||
             Date.now() - since >= logOutageMs
           )
             throw error;
@@ -446,6 +454,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
     // would leave one reaction on it per event for the life of the stream.)
     let interrupt: ((value: typeof ABORTED) => void) | undefined;
     void aborted.then((reason) => {
+      // An abort (a cancel, the relay closing) ends the wait for a log that is down.
+      stopping = true;
       isAborted = true;
       abortReason = reason;
       interrupt?.(ABORTED);

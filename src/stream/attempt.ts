@@ -585,6 +585,7 @@ export class Attempt {
       this.text.charCodeAt(0);
       this.flattenAt = 2 * this.text.length;
     }
+    this.core.noteText(this, delta);
     if (this.parseError !== undefined) return;
     try {
       this.parser.push(delta);

@@ -22,7 +22,7 @@ import { backoffDelay, type RetryOptions, sleep } from "./backoff.ts";
 import type { AnswerChannel } from "./channels.ts";
 import { checkOptions } from "./options.ts";
 import { jsonEqual, reportConsumerError } from "./report.ts";
-import { isWithin, STATE_RANK, type Standing, standing } from "./rewind.ts";
+import { isWithin, STATE_RANK, type Standing, standing, withoutWhitespace } from "./rewind.ts";
 import { ToolCallHub, type ToolCallOf, type ToolCallStream, type ToolSchemas } from "./tool-calls.ts";
 import type {
   DeepPartial,
@@ -468,8 +468,22 @@ class StreamCore<T> {
   private shownAttempt: Attempt | undefined;
   /** Field, field-state and element notices of a hidden retry, held until it takes over. */
   private held: (() => void)[] = [];
-  /** Characters of a hidden retry's text known to equal the shown attempt's. */
-  private textAgreed = 0;
+  /**
+   * A retry catching up with the shown attempt: the shown answer's text without insignificant
+   * whitespace, how much of the retry's (so written) was read and how much of it agrees.
+   */
+  private catchUp:
+    | {
+        attempt: Attempt;
+        shown: string;
+        length: number;
+        agreed: number;
+        inString: boolean;
+        escaped: boolean;
+        /** The retry's length at which the next whole comparison of values is due. */
+        nextComparisonAt: number;
+      }
+    | undefined;
   /** Watchers compare by value once after a takeover (the new attempt's objects are new). */
   private relink = false;
   private firstByteMs: number | undefined;
@@ -849,27 +863,52 @@ class StreamCore<T> {
 
   /** Where a hidden retry stands against the shown attempt: by text while the texts agree. */
   private compareWithShown(attempt: Attempt, shown: Attempt | undefined, value: unknown): Standing {
+    const c = this.catchUp;
     const visible = this.value;
-    if (shown === undefined || visible === undefined) return { kind: "ahead" };
-    const a = attempt.text;
-    const b = shown.text;
-    let i = this.textAgreed;
-    const end = Math.min(a.length, b.length);
-    while (i < end && a.charCodeAt(i) === b.charCodeAt(i)) i++;
-    this.textAgreed = i;
-    if (i === b.length) return { kind: "ahead" };
-    if (i === a.length) {
+    if (shown === undefined || visible === undefined || c === undefined || c.attempt !== attempt) {
+      return { kind: "ahead" };
+    }
+    if (c.agreed === c.length) {
+      if (c.length >= c.shown.length) return { kind: "ahead" };
       // Its text so far is the shown text's beginning: whatever it reported repeats the screen.
       this.held = [];
       return { kind: "behind" };
     }
-    // The texts differ (another answer, or only other whitespace): compare what each shows.
+    // The texts differ (another answer, or the same written otherwise: escapes, key order):
+    // compare what each shows. Spaced out (every sixteenth of the shown text, and at the end) so
+    // that a long catch-up costs a bounded number of whole comparisons.
+    const ended = attempt.stateOf([]) === "complete";
+    if (!ended && c.length < c.nextComparisonAt) return { kind: "behind" };
+    c.nextComparisonAt = c.length + Math.max(256, Math.ceil(c.shown.length / 16));
     return standing(
       visible,
       value,
       (path) => shown.stateOf(path) === "complete",
       (path) => attempt.stateOf(path) === "complete",
     );
+  }
+
+  /**
+   * Called by an attempt with each piece of answer text. A retry catching up compares it, without
+   * insignificant whitespace, with the shown attempt's text: one pass over each piece, so agreeing
+   * with what was shown costs the same however the retry is chunked (and ignores a retry that only
+   * spaces its JSON otherwise).
+   */
+  noteText(attempt: Attempt, delta: string): void {
+    const c = this.catchUp;
+    if (c === undefined || c.attempt !== attempt || attempt === this.shownAttempt) return;
+    const shown = c.shown;
+    for (let i = 0; i < delta.length; i++) {
+      const ch = delta.charCodeAt(i);
+      if (c.inString) {
+        if (c.escaped) c.escaped = false;
+        else if (ch === 0x5c) c.escaped = true;
+        else if (ch === 0x22) c.inString = false;
+      } else if (ch === 0x22) c.inString = true;
+      else if (ch === 0x20 || ch === 0x0a || ch === 0x0d || ch === 0x09) continue;
+      if (c.agreed === c.length && c.length < shown.length && shown.charCodeAt(c.length) === ch) c.agreed++;
+      c.length++;
+    }
   }
 
   /** Withdraws what a retry contradicts, for every consumer, before anything of the retry shows. */
@@ -1011,7 +1050,18 @@ class StreamCore<T> {
         const attempt = new Attempt(this, this.compiled, options, this.controller.signal, attemptNo);
         this.attempt = attempt;
         this.held = [];
-        this.textAgreed = 0;
+        this.catchUp =
+          this.shownAttempt === undefined
+            ? undefined
+            : {
+                attempt,
+                shown: withoutWhitespace(this.shownAttempt.text),
+                length: 0,
+                agreed: 0,
+                inString: false,
+                escaped: false,
+                nextComparisonAt: 0,
+              };
         // Nothing on screen yet: nothing to catch up with.
         if (this.value === undefined) this.shownAttempt = attempt;
         try {
