@@ -8,6 +8,7 @@
  * To add a suite, export a `BenchSuite` (see ./harness.ts) from a module and list it below.
  */
 import os from "node:os";
+import { deltaSuite } from "./deltas.ts";
 import { type BenchContext, type BenchSuite, collectGarbage } from "./harness.ts";
 import { jsonSuite } from "./json.ts";
 import { lifecycleSuite } from "./lifecycle.ts";
@@ -15,7 +16,7 @@ import { providersSuite } from "./providers.ts";
 import { relaySuite } from "./relay.ts";
 import { schemaSuite } from "./schema.ts";
 
-const suites: BenchSuite[] = [jsonSuite, schemaSuite, relaySuite, providersSuite, lifecycleSuite];
+const suites: BenchSuite[] = [jsonSuite, schemaSuite, relaySuite, providersSuite, deltaSuite, lifecycleSuite];
 
 const args = process.argv.slice(2);
 const filters = args.filter((arg) => !arg.startsWith("--"));

@@ -268,6 +268,7 @@ function Demo({ config }: { config: DemoConfig }) {
             </div>
           )
         )}
+        <ReasoningPanel reasoning={answer.stats?.server?.reasoning} />
         <JsonPanel answer={answer} />
       </section>
       <Toast answer={answer} run={run.number} />
@@ -509,10 +510,12 @@ function Toast({ answer, run }: { answer: Answer; run: number }) {
     });
   }, [retries]);
 
-  // A retry whose answer differs withdraws what the page showed (a rewind): say so.
-  const replaced = retries[retries.length - 1]?.replaced !== undefined;
+  // A retry whose answer differs withdraws what the page showed (a rewind): say so, on the notice
+  // of that retry (each retry's own `replaced`, so a second rewind is told too).
+  const replaced = retries[retries.length - 1]?.replaced;
   useEffect(() => {
-    if (replaced) setNotice((n) => (n?.kind === "retry" ? { ...n, phase: "retried", replaced: true } : n));
+    if (replaced !== undefined)
+      setNotice((n) => (n?.kind === "retry" ? { ...n, phase: "retried", replaced: true } : n));
   }, [replaced]);
 
   // The retry happened when the server-side stream said anything after announcing it.
@@ -625,8 +628,17 @@ function StatusPanel({ answer, run }: { answer: Answer; run: Run }) {
     at === undefined || run.number === 0 ? undefined : at - run.pressedAt;
   const firstField =
     stats?.timeToFirstFieldMs === undefined ? undefined : stats.startedAt + stats.timeToFirstFieldMs;
-  const elapsed =
-    run.number === 0 ? undefined : (marks.current.end ?? Math.max(now, run.pressedAt)) - run.pressedAt;
+  // The page sees the first byte and the end at a render (once a frame); the client timed the first
+  // field exactly. A fast model can do all three within one frame: keep them in their true order.
+  const firstByte =
+    marks.current.firstByte !== undefined && firstField !== undefined
+      ? Math.min(marks.current.firstByte, firstField)
+      : marks.current.firstByte;
+  const end =
+    marks.current.end !== undefined && firstField !== undefined
+      ? Math.max(marks.current.end, firstField)
+      : marks.current.end;
+  const elapsed = run.number === 0 ? undefined : (end ?? Math.max(now, run.pressedAt)) - run.pressedAt;
   const ms = (value: number | undefined) =>
     value === undefined ? "—" : `${Math.max(0, Math.round(value)).toLocaleString("en")} ms`;
   const count = (value: number | undefined) => (value === undefined ? "—" : value.toLocaleString("en"));
@@ -636,7 +648,7 @@ function StatusPanel({ answer, run }: { answer: Answer; run: Run }) {
   const rows: [string, string, string?][] = [
     [
       "Time to first byte",
-      ms(since(marks.current.firstByte)),
+      ms(since(firstByte)),
       "From pressing the button to the model's first byte on this page",
     ],
     ["Time to first field", ms(since(firstField)), "From pressing the button to the first complete field"],
@@ -666,6 +678,23 @@ function StatusPanel({ answer, run }: { answer: Answer; run: Run }) {
         ))}
       </dl>
     </section>
+  );
+}
+
+/**
+ * The model's reasoning (thinking, reasoning summaries, thoughts), collapsed: it is never the
+ * answer. The relay carries it in the final statistics; `reasoning` events are not relayed live.
+ */
+function ReasoningPanel({ reasoning }: { reasoning: string | undefined }) {
+  if (reasoning === undefined || reasoning === "") return null;
+  return (
+    <details className="reasoning" data-testid="reasoning">
+      <summary>
+        <span className="section-title">Reasoning</span>
+        <span className="reasoning-size">{reasoning.length.toLocaleString("en")} characters</span>
+      </summary>
+      <p>{reasoning}</p>
+    </details>
   );
 }
 
