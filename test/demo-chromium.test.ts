@@ -478,6 +478,9 @@ requires(
       expect(Math.max(...seen.map((o) => o.notices.length))).toBe(1);
       await page.screenshot({ path: `${SHOTS}-phone-reconnected.png` });
       expect(await axeViolations(page)).toEqual([]);
+      // A reader can put it away at once.
+      await page.getByRole("button", { name: "Dismiss" }).click();
+      expect((await observe(page)).notices).toEqual([]);
       await watch(page);
     }, 60_000);
   });
