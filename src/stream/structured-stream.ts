@@ -609,12 +609,11 @@ class StreamCore<T> {
   partials(): AsyncIterableIterator<unknown> {
     // Only partial events reach this queue, and each replaces the unread one: it holds one at most.
     const queue = new EventQueue<StreamEvent<T>>((_, next) => next);
+    // A late reader gets the latest snapshot (also what a failed stream salvaged), then the end.
+    if (this.value !== undefined) queue.push(this.partialEvent(undefined));
     if (this.status === "error") queue.fail(this.error);
-    else {
-      if (this.value !== undefined) queue.push(this.partialEvent(undefined));
-      if (this.status === "complete") queue.close();
-      else this.partialQueues.add(queue);
-    }
+    else if (this.status === "complete") queue.close();
+    else this.partialQueues.add(queue);
     const core = this;
     let last: unknown = UNREAD;
     const iterator: AsyncIterableIterator<unknown> = {
@@ -841,7 +840,8 @@ class StreamCore<T> {
     this.dirty = false;
     let changes: StreamChange[] | undefined;
     if (this.changesWanted) changes = this.takeChanges();
-    this.emit(this.partialEvent(changes));
+    // Nobody to tell (a stream read only through `await s.result`): no event is made.
+    if (this.heard("partial") || this.partialQueues.size > 0) this.emit(this.partialEvent(changes));
     if (this.watchers.size === 0) return;
     const value = this.value;
     const relink = this.relink;
