@@ -13,6 +13,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { runCli } from "../src/cli/index.ts";
 import { subscribe } from "../src/client/index.ts";
 import { isStructreamError, StreamError, StructreamError } from "../src/errors/index.ts";
 import { type SourceContext, structuredStream } from "../src/stream/index.ts";
@@ -173,6 +174,27 @@ describe("limits", () => {
     const error = (await s.result.catch((e: unknown) => e)) as StreamError;
     expect(error.code).toBe("limit_exceeded");
     expect(error.parse?.code).toBe("max_depth");
+  });
+});
+
+describe("limits in the CLI", () => {
+  it("a size limit reaches the CLI as limit_exceeded with exit code 8", async () => {
+    const err: string[] = [];
+    const io = {
+      stdin: Object.assign(
+        (async function* () {
+          yield "[".repeat(1001);
+        })(),
+        { isTTY: false },
+      ),
+      stdout: { write: () => {} },
+      stderr: { write: (text: string) => err.push(text), isTTY: false, columns: 80, rows: 24 },
+      env: {},
+      cwd: process.cwd(),
+    };
+    expect(await runCli(["parse", "-", "--json"], io as never)).toBe(8);
+    const last = JSON.parse(err.join("").trimEnd().split("\n").at(-1)!);
+    expect(last).toMatchObject({ type: "error", code: "limit_exceeded" });
   });
 });
 
