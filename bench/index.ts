@@ -8,13 +8,15 @@
  * To add a suite, export a `BenchSuite` (see ./harness.ts) from a module and list it below.
  */
 import os from "node:os";
+import { deltaSuite } from "./deltas.ts";
 import { type BenchContext, type BenchSuite, collectGarbage } from "./harness.ts";
 import { jsonSuite } from "./json.ts";
+import { lifecycleSuite } from "./lifecycle.ts";
 import { providersSuite } from "./providers.ts";
 import { relaySuite } from "./relay.ts";
 import { schemaSuite } from "./schema.ts";
 
-const suites: BenchSuite[] = [jsonSuite, schemaSuite, relaySuite, providersSuite];
+const suites: BenchSuite[] = [jsonSuite, schemaSuite, relaySuite, providersSuite, deltaSuite, lifecycleSuite];
 
 const args = process.argv.slice(2);
 const filters = args.filter((arg) => !arg.startsWith("--"));

@@ -78,6 +78,7 @@ export {
   type Progress,
   type RetryOptions,
   type SourceContext,
+  type StreamChange,
   type StreamElement,
   type StreamEvent,
   type StreamEventOf,

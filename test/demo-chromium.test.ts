@@ -56,7 +56,11 @@ function observe(page: Page): Promise<Observation> {
       ),
       progress: document.querySelector('[data-testid="progress-label"]')?.textContent ?? "",
       notices: [...document.querySelectorAll<HTMLElement>(".notice")].map(
-        (n) => [`${n.dataset.testid}:${n.dataset.phase}`, n.textContent ?? ""] as [string, string],
+        (n) =>
+          [
+            `${n.dataset.testid}:${n.dataset.phase}${n.dataset.replaced === "true" ? ":replaced" : ""}`,
+            n.textContent ?? "",
+          ] as [string, string],
       ),
       fields: items.map((li) => [li.dataset.pointer ?? "", li.dataset.state ?? ""] as [string, string]),
       tops: items.map((li) => li.getBoundingClientRect().top + window.scrollY),
@@ -474,7 +478,88 @@ requires(
       expect(Math.max(...seen.map((o) => o.notices.length))).toBe(1);
       await page.screenshot({ path: `${SHOTS}-phone-reconnected.png` });
       expect(await axeViolations(page)).toEqual([]);
+      // A reader can put it away at once.
+      await page.getByRole("button", { name: "Dismiss" }).click();
+      expect((await observe(page)).notices).toEqual([]);
       await watch(page);
+    }, 60_000);
+  });
+
+  describe("with a model that answers differently when retried", () => {
+    let diverging: DemoServer;
+
+    beforeAll(async () => {
+      diverging = await startDemoServer({
+        port: 0,
+        simulator: { deltasPerSecond: 45, divergeOnRetry: true },
+      });
+      await page.goto(diverging.url);
+      await page.getByRole("button", { name: "Stream the answer" }).waitFor();
+    });
+
+    afterAll(async () => {
+      await diverging?.close();
+    });
+
+    it("says the retry's answer replaced the earlier one, and shows only the retry's answer", async () => {
+      await startFromForm(page, { schema: "Recipe", prompt: PROMPT, fault: "drop-once" });
+      let titleBefore: string | undefined;
+      const seen = await watch(page, async (now) => {
+        if (titleBefore === undefined && new Map(now.fields).get("/title") === "complete")
+          titleBefore = await page.locator('[data-pointer="/title"] [data-testid="value"]').innerText();
+        return false;
+      });
+      expect(seen.at(-1)?.status).toBe("complete");
+      const kinds = [...new Set(seen.flatMap((o) => o.notices.map(([kind]) => kind)))];
+      // Waiting, then retried (the new attempt began), then replaced once its answer diverged.
+      expect(kinds).toEqual(
+        kinds.length === 2
+          ? ["retry-notice:waiting", "retry-notice:retried:replaced"]
+          : ["retry-notice:waiting", "retry-notice:retried", "retry-notice:retried:replaced"],
+      );
+      const replaced = seen.flatMap((o) => o.notices).find(([kind]) => kind.endsWith(":replaced"))![1];
+      expect(replaced).toContain("the retry's answer replaced the earlier one");
+      expect(Math.max(...seen.map((o) => o.notices.length))).toBe(1);
+      // The page ends with the retry's answer, every field complete, the total never changed.
+      const shown = JSON.parse(await page.locator('[data-testid="json"][data-final="true"]').innerText());
+      expect(await page.locator('[data-pointer="/title"] [data-testid="value"]').innerText()).toBe(
+        shown.title,
+      );
+      expect(titleBefore).toBeDefined();
+      expect(shown.title).not.toBe(titleBefore);
+      expect(seen.at(-1)!.fields.every(([, state]) => state === "complete")).toBe(true);
+      expect([...new Set(seen.map((o) => o.progress.match(/ of (\d+) fields/)?.[1]))]).toEqual(["8"]);
+      expect(await stillStreaming(page)).toEqual([]);
+      await page.screenshot({ path: `${SHOTS}-rewind.png`, fullPage: true });
+    }, 60_000);
+  });
+
+  describe("with a model that thinks before it answers", () => {
+    let thinking: DemoServer;
+
+    beforeAll(async () => {
+      thinking = await startDemoServer({ port: 0, simulator: { pace: "fast", blocks: ["thinking"] } });
+      await page.goto(thinking.url);
+      await page.getByRole("button", { name: "Stream the answer" }).waitFor();
+    });
+
+    afterAll(async () => {
+      await thinking?.close();
+    });
+
+    it("shows the model's reasoning in a collapsed panel, apart from the answer", async () => {
+      await startFromForm(page, { schema: "Support ticket triage", prompt: "My parcel never arrived" });
+      const seen = await watch(page);
+      expect(seen.at(-1)?.status).toBe("complete");
+      const panel = page.getByTestId("reasoning");
+      expect(await panel.evaluate((e) => (e as HTMLDetailsElement).open)).toBe(false);
+      await panel.locator("summary").click();
+      const text = await panel.locator("p").innerText();
+      expect(text.length).toBeGreaterThan(0);
+      // Never the answer: the JSON holds none of it.
+      expect(await page.getByTestId("json").innerText()).not.toContain(text.slice(0, 40));
+      expect(await axeViolations(page)).toEqual([]);
+      await page.screenshot({ path: `${SHOTS}-reasoning.png`, fullPage: true });
     }, 60_000);
   });
 });

@@ -176,3 +176,33 @@ describe("tool calls across a retry", () => {
     ]);
   });
 });
+
+describe("tool calls validated early", () => {
+  it("fails a call whose arguments contradict its schema, and only that call", async () => {
+    const s = structuredStream({
+      source: from([new TextDecoder().decode(blockBytes("openai-chat.several-tools.sse"))]),
+      provider: "openai-chat",
+      tools: {
+        get_weather: { type: "object", properties: { city: { type: "number" } } },
+        get_time: { type: "object", properties: { zone: { type: "string" } } },
+      },
+    });
+    const outcomes: unknown[] = [];
+    for await (const call of s.toolCalls()) {
+      outcomes.push(
+        await call.result.then(
+          (value) => ({ [call.name]: value }),
+          (error: { code: string; issues?: { pointer: string }[] }) => ({
+            [call.name]: error.code,
+            at: error.issues?.[0]?.pointer,
+          }),
+        ),
+      );
+    }
+    expect(await s.result).toBeUndefined();
+    expect(outcomes).toEqual([
+      { get_weather: "schema_mismatch", at: "/city" },
+      { get_time: { zone: "Europe/Oslo" } },
+    ]);
+  });
+});

@@ -13,6 +13,8 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { runCli } from "../src/cli/index.ts";
+import { subscribe } from "../src/client/index.ts";
 import { isStructreamError, StreamError, StructreamError } from "../src/errors/index.ts";
 import { type SourceContext, structuredStream } from "../src/stream/index.ts";
 
@@ -175,6 +177,27 @@ describe("limits", () => {
   });
 });
 
+describe("limits in the CLI", () => {
+  it("a size limit reaches the CLI as limit_exceeded with exit code 8", async () => {
+    const err: string[] = [];
+    const io = {
+      stdin: Object.assign(
+        (async function* () {
+          yield "[".repeat(1001);
+        })(),
+        { isTTY: false },
+      ),
+      stdout: { write: () => {} },
+      stderr: { write: (text: string) => err.push(text), isTTY: false, columns: 80, rows: 24 },
+      env: {},
+      cwd: process.cwd(),
+    };
+    expect(await runCli(["parse", "-", "--json"], io as never)).toBe(8);
+    const last = JSON.parse(err.join("").trimEnd().split("\n").at(-1)!);
+    expect(last).toMatchObject({ type: "error", code: "limit_exceeded" });
+  });
+});
+
 describe("retry-after", () => {
   function rateLimited(seconds: number): Response {
     return new Response(JSON.stringify({ error: { message: "Slow down.", type: "rate_limit_exceeded" } }), {
@@ -294,6 +317,21 @@ describe("a finished stream", () => {
     expect(getEventListeners(controller.signal, "abort").length).toBe(0);
     const failing = structuredStream({ provider: "text", source: body("{x"), signal: controller.signal });
     await failing.result.catch(() => {});
+    expect(getEventListeners(controller.signal, "abort").length).toBe(0);
+  });
+
+  it("nor does the browser client's subscription once it ends", async () => {
+    const controller = new AbortController();
+    const notFound = (async () =>
+      new Response(JSON.stringify({ error: { code: "not_found", message: "No such stream." } }), {
+        status: 404,
+        headers: { "content-type": "application/json" },
+      })) as typeof fetch;
+    const subs = Array.from({ length: 5 }, () =>
+      subscribe("http://relay.test/streams/x", { fetch: notFound, signal: controller.signal }),
+    );
+    expect(getEventListeners(controller.signal, "abort").length).toBe(5);
+    await Promise.all(subs.map((s) => s.done.catch(() => {})));
     expect(getEventListeners(controller.signal, "abort").length).toBe(0);
   });
 

@@ -268,6 +268,7 @@ function Demo({ config }: { config: DemoConfig }) {
             </div>
           )
         )}
+        <ReasoningPanel reasoning={answer.stats?.server?.reasoning} />
         <JsonPanel answer={answer} />
       </section>
       <Toast answer={answer} run={run.number} />
@@ -459,14 +460,11 @@ function seconds(ms: number): string {
  */
 function Toast({ answer, run }: { answer: Answer; run: number }) {
   const [notice, setNotice] = useState<Notice | undefined>();
-  const [hidden, setHidden] = useState(false);
+  // The version of the notice that faded or was dismissed: any change to the notice shows it again.
+  const [hiddenVersion, setHiddenVersion] = useState<string | undefined>();
   const previousConnection = useRef(answer.connection);
   const seenRetries = useRef(0);
   const keys = useRef(0);
-  const show = (next: Notice) => {
-    setNotice(next);
-    setHidden(false);
-  };
 
   // A new run: the previous run's notice is not news any more.
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset on each new run only.
@@ -483,7 +481,7 @@ function Toast({ answer, run }: { answer: Answer; run: number }) {
     const before = previousConnection.current;
     previousConnection.current = connection;
     if (connection === "reconnecting" && before !== "reconnecting") {
-      show({ kind: "connection", key: ++keys.current, phase: "lost", after: lastEventId ?? "0" });
+      setNotice({ kind: "connection", key: ++keys.current, phase: "lost", after: lastEventId ?? "0" });
     } else if (connection === "open" && before === "reconnecting") {
       setNotice((n) => (n?.kind === "connection" ? { ...n, phase: "resumed" } : n));
     }
@@ -497,7 +495,7 @@ function Toast({ answer, run }: { answer: Answer; run: number }) {
     }
     seenRetries.current = retries.length;
     const retry = retries[retries.length - 1]!;
-    show({
+    setNotice({
       kind: "retry",
       key: ++keys.current,
       phase: "waiting",
@@ -509,10 +507,12 @@ function Toast({ answer, run }: { answer: Answer; run: number }) {
     });
   }, [retries]);
 
-  // A retry whose answer differs withdraws what the page showed (a rewind): say so.
-  const replaced = retries[retries.length - 1]?.replaced !== undefined;
+  // A retry whose answer differs withdraws what the page showed (a rewind): say so, on the notice
+  // of that retry (each retry's own `replaced`, so a second rewind is told too).
+  const replaced = retries[retries.length - 1]?.replaced;
   useEffect(() => {
-    if (replaced) setNotice((n) => (n?.kind === "retry" ? { ...n, phase: "retried", replaced: true } : n));
+    if (replaced !== undefined)
+      setNotice((n) => (n?.kind === "retry" ? { ...n, phase: "retried", replaced: true } : n));
   }, [replaced]);
 
   // The retry happened when the server-side stream said anything after announcing it.
@@ -524,15 +524,19 @@ function Toast({ answer, run }: { answer: Answer; run: number }) {
   }, [notice, events, status]);
 
   // A notice whose news is over (resumed, retried, or the stream ended) fades after a while.
-  const settledKey =
-    notice !== undefined && (notice.phase === "resumed" || notice.phase === "retried" || !RUNNING.has(status))
-      ? `${notice.key}:${notice.phase}`
-      : undefined;
+  const version =
+    notice === undefined
+      ? undefined
+      : `${notice.key}:${notice.phase}:${notice.kind === "retry" && notice.replaced === true}`;
+  const settled =
+    notice !== undefined &&
+    (notice.phase === "resumed" || notice.phase === "retried" || !RUNNING.has(status));
   useEffect(() => {
-    if (settledKey === undefined) return;
-    const timer = setTimeout(() => setHidden(true), SETTLED_NOTICE_MS);
+    if (!settled || version === undefined) return;
+    const timer = setTimeout(() => setHiddenVersion(version), SETTLED_NOTICE_MS);
     return () => clearTimeout(timer);
-  }, [settledKey]);
+  }, [settled, version]);
+  const hidden = version === undefined || version === hiddenVersion;
 
   let body: ReactNode = null;
   if (notice !== undefined && !hidden) {
@@ -574,7 +578,12 @@ function Toast({ answer, run }: { answer: Answer; run: number }) {
           {notice.kind === "connection" ? "⇄" : "↻"}
         </span>
         {text}
-        <button type="button" className="notice-close" aria-label="Dismiss" onClick={() => setHidden(true)}>
+        <button
+          type="button"
+          className="notice-close"
+          aria-label="Dismiss"
+          onClick={() => setHiddenVersion(version)}
+        >
           ×
         </button>
       </div>
@@ -625,8 +634,17 @@ function StatusPanel({ answer, run }: { answer: Answer; run: Run }) {
     at === undefined || run.number === 0 ? undefined : at - run.pressedAt;
   const firstField =
     stats?.timeToFirstFieldMs === undefined ? undefined : stats.startedAt + stats.timeToFirstFieldMs;
-  const elapsed =
-    run.number === 0 ? undefined : (marks.current.end ?? Math.max(now, run.pressedAt)) - run.pressedAt;
+  // The page sees the first byte and the end at a render (once a frame); the client timed the first
+  // field exactly. A fast model can do all three within one frame: keep them in their true order.
+  const firstByte =
+    marks.current.firstByte !== undefined && firstField !== undefined
+      ? Math.min(marks.current.firstByte, firstField)
+      : marks.current.firstByte;
+  const end =
+    marks.current.end !== undefined && firstField !== undefined
+      ? Math.max(marks.current.end, firstField)
+      : marks.current.end;
+  const elapsed = run.number === 0 ? undefined : (end ?? Math.max(now, run.pressedAt)) - run.pressedAt;
   const ms = (value: number | undefined) =>
     value === undefined ? "—" : `${Math.max(0, Math.round(value)).toLocaleString("en")} ms`;
   const count = (value: number | undefined) => (value === undefined ? "—" : value.toLocaleString("en"));
@@ -636,7 +654,7 @@ function StatusPanel({ answer, run }: { answer: Answer; run: Run }) {
   const rows: [string, string, string?][] = [
     [
       "Time to first byte",
-      ms(since(marks.current.firstByte)),
+      ms(since(firstByte)),
       "From pressing the button to the model's first byte on this page",
     ],
     ["Time to first field", ms(since(firstField)), "From pressing the button to the first complete field"],
@@ -666,6 +684,23 @@ function StatusPanel({ answer, run }: { answer: Answer; run: Run }) {
         ))}
       </dl>
     </section>
+  );
+}
+
+/**
+ * The model's reasoning (thinking, reasoning summaries, thoughts), collapsed: it is never the
+ * answer. The relay carries it in the final statistics; `reasoning` events are not relayed live.
+ */
+function ReasoningPanel({ reasoning }: { reasoning: string | undefined }) {
+  if (reasoning === undefined || reasoning === "") return null;
+  return (
+    <details className="reasoning" data-testid="reasoning">
+      <summary>
+        <span className="section-title">Reasoning</span>
+        <span className="reasoning-size">{reasoning.length.toLocaleString("en")} characters</span>
+      </summary>
+      <p>{reasoning}</p>
+    </details>
   );
 }
 

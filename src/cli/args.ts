@@ -24,6 +24,8 @@ export class UsageError extends StructreamError {
 export interface OutputArgs {
   /** NDJSON events on stderr even on a terminal. */
   json: boolean;
+  /** `--snapshot-every <ms>`: NDJSON `partial` records carry the whole value at most this often. */
+  snapshotEveryMs: number | undefined;
   /** Write the validated JSON here instead of stdout. */
   out: string | undefined;
   /** `--no-color`. */
@@ -96,6 +98,7 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
 
 const OUTPUT_OPTIONS = {
   json: { type: "boolean" },
+  "snapshot-every": { type: "string" },
   out: { type: "string", short: "o" },
   "no-color": { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -235,9 +238,12 @@ function parse<O extends Options>(
   }
 }
 
-function output(values: Record<string, unknown>): OutputArgs {
+function output(values: Record<string, unknown>, command: Command): OutputArgs {
+  const every = values["snapshot-every"] as string | undefined;
   return {
     json: values.json === true,
+    snapshotEveryMs:
+      every === undefined ? undefined : integerArg("--snapshot-every", every, 0, 86_400_000, command),
     out: values.out as string | undefined,
     noColor: values["no-color"] === true,
     help: values.help === true,
@@ -268,7 +274,7 @@ function parseRunArgs(argv: readonly string[]): RunArgs {
   const { values, positionals } = parse("run", argv, RUN_OPTIONS, true);
   const args: RunArgs = {
     command: "run",
-    ...output(values),
+    ...output(values, "run"),
     schema: values.schema,
     prompt: values.prompt,
     system: values.system,
@@ -329,7 +335,7 @@ function parseParseArgs(argv: readonly string[]): ParseArgs {
   }
   return {
     command: "parse",
-    ...output(values),
+    ...output(values, "parse"),
     file: positionals[0] ?? "-",
     provider:
       values.provider === undefined || values.provider === "auto"

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { StreamError } from "../errors/index.ts";
-import type { StructuredStream } from "../stream/index.ts";
+import type { StreamChange, StreamEvent, StructuredStream } from "../stream/index.ts";
 import { EXIT } from "./exit-codes.ts";
 import type { CliIo } from "./io.ts";
 import { createLiveView } from "./live-view.ts";
@@ -20,6 +20,11 @@ export interface DriveOptions {
   color: boolean;
   /** Write the validated JSON to this file (relative to `io.cwd`) instead of stdout. */
   out?: string;
+  /**
+   * NDJSON: a whole snapshot (`value`) on a `partial` record at most this often, in ms, beside its
+   * patch (for consumers that want whole values). @defaultValue none
+   */
+  snapshotEveryMs?: number;
   /** One line said before the stream starts (e.g. that the simulator answers); `info` record in NDJSON. */
   notice?: { message: string; simulator?: string };
   /**
@@ -28,6 +33,9 @@ export interface DriveOptions {
    */
   hint?: (error: StreamError) => string | undefined;
 }
+
+/** Shortest time between two NDJSON `partial` records, in ms. */
+const PARTIAL_INTERVAL_MS = 50;
 
 /** The one plain line that reports an error: the cause and what to do. */
 export function errorLine(
@@ -75,13 +83,56 @@ export async function drive(options: DriveOptions): Promise<number> {
   if (io.signal?.aborted) onAbort();
   else io.signal?.addEventListener("abort", onAbort, { once: true });
 
+  let flushPartials = () => {};
   let completed = false;
   let value: unknown;
   let failure: StreamError | undefined;
   try {
     live?.update(view);
-    for await (const event of stream) {
-      view = applyEvent(view, event, now());
+    // NDJSON carries the parser's changes, not snapshots: output linear in the answer.
+    const events = live === undefined ? stream.events({ changes: true }) : stream;
+    const snapshotEvery = options.snapshotEveryMs;
+    let lastSnapshot = Number.NEGATIVE_INFINITY;
+    let lastProgress: unknown;
+    // Partials are written at most every PARTIAL_INTERVAL_MS, their patches merged (and before any
+    // other record, so a field is never told before the patch that brings its value): one record
+    // per 8-character delta would cost more bytes than the delta itself.
+    let held: Extract<StreamEvent, { type: "partial" }> | undefined;
+    let heldChanges: StreamChange[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const writePartial = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      const event = held;
+      if (event === undefined) return;
+      held = undefined;
+      const t = now() - start;
+      let snapshot = false;
+      if (snapshotEvery !== undefined && t - lastSnapshot >= snapshotEvery) {
+        snapshot = true;
+        lastSnapshot = t;
+      }
+      const merged: StreamEvent = {
+        type: "partial",
+        // Read only when a snapshot is due: reading it makes one.
+        get value() {
+          return event.value;
+        },
+        progress: event.progress,
+        changes: heldChanges,
+      };
+      const record = toNdjsonRecord(merged, t, { snapshot });
+      heldChanges = [];
+      if (record === undefined) return;
+      // Progress repeats on most chunks of a long value: said again only when it moved.
+      if (event.progress === lastProgress) delete record.progress;
+      lastProgress = event.progress;
+      emit(record);
+    };
+    flushPartials = writePartial;
+    for await (const event of events) {
+      // The view is drawn only live; building it per event would read a snapshot per chunk.
+      if (live !== undefined) view = applyEvent(view, event, now());
       // A field can complete without the value changing (its closing quote): progress moves on.
       if (event.type === "field" && stream.progress.completed > view.progress.completed) {
         view = { ...view, progress: stream.progress };
@@ -91,8 +142,18 @@ export async function drive(options: DriveOptions): Promise<number> {
         value = event.value;
       } else if (event.type === "error") failure = event.error;
       if (live !== undefined) live.update(view);
-      else {
+      else if (event.type === "partial") {
+        held = event;
+        for (const change of event.changes ?? []) {
+          const tail = heldChanges[heldChanges.length - 1];
+          if (change[0] === ">" && tail?.[0] === ">" && tail[1] === change[1]) {
+            heldChanges[heldChanges.length - 1] = [">", tail[1], tail[2] + change[2]];
+          } else heldChanges.push(change);
+        }
+        timer ??= setTimeout(writePartial, PARTIAL_INTERVAL_MS);
+      } else {
         const record = toNdjsonRecord(event, now() - start);
+        if (record !== undefined) writePartial();
         // The record says the code the process exits with: 143 after SIGTERM, 130 after Ctrl-C.
         if (record?.type === "error" && event.type === "error" && event.error.code === "aborted")
           record.exitCode = abortExitCode();
@@ -103,7 +164,9 @@ export async function drive(options: DriveOptions): Promise<number> {
         if (record !== undefined) emit(record);
       }
     }
+    flushPartials();
   } finally {
+    flushPartials();
     if (ticker !== undefined) clearInterval(ticker);
     io.signal?.removeEventListener("abort", onAbort);
     if (!completed) view = withStats(view, stream.stats);

@@ -50,7 +50,8 @@ Options:
       --lenient             accept JSON wrapped in a Markdown fence or prose
   -o, --out <file>          write the validated JSON to <file> instead of stdout
       --record <file>       save the raw response with its timing (replay: parse --pace recorded)
-      --json                NDJSON events on stderr even on a terminal
+      --json                NDJSON events on stderr even on a terminal (partials carry patches)
+      --snapshot-every <ms> NDJSON: also the whole value on a partial, at most every <ms>
       --no-color            no colours (NO_COLOR=1 does the same)
   -h, --help                this help
 
@@ -91,7 +92,8 @@ Options:
                             when it has one, else 70 chunks a second) or chunks a second (e.g. 30)
       --lenient             accept JSON wrapped in a Markdown fence or prose
   -o, --out <file>          write the validated JSON to <file> instead of stdout
-      --json                NDJSON events on stderr even on a terminal
+      --json                NDJSON events on stderr even on a terminal (partials carry patches)
+      --snapshot-every <ms> NDJSON: also the whole value on a partial, at most every <ms>
       --no-color            no colours (NO_COLOR=1 does the same)
   -h, --help                this help
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { applyPatch, decodePatch } from "../server/index.ts";
+import { runCli } from "./index.ts";
 import { replay, splitRecording } from "./parse.ts";
 
 async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
@@ -72,5 +74,63 @@ describe("replaying", () => {
     // The next chunk is due in 5 s, the abort in 20 ms (timers fire in order): ending with only "a" shows
     // the wait was cut short. No clock asserted.
     expect(out).toEqual(["a"]);
+  });
+});
+
+describe("parse --json", () => {
+  /** Runs `structream parse - --json` in-process on `text`; returns what it wrote. */
+  async function parseJson(
+    text: string,
+    extra: string[] = [],
+  ): Promise<{ stdout: string; stderr: string; code: number }> {
+    let stdout = "";
+    let stderr = "";
+    const stdin = {
+      async *[Symbol.asyncIterator]() {
+        for (let i = 0; i < text.length; i += 64) yield text.slice(i, i + 64);
+      },
+    };
+    const io = {
+      stdin,
+      stdout: { write: (s: string) => void (stdout += s) },
+      stderr: { write: (s: string) => void (stderr += s) },
+      env: {},
+      cwd: process.cwd(),
+    };
+    const code = await runCli(["parse", "-", "--json", ...extra], io);
+    return { stdout, stderr, code };
+  }
+
+  const answer = {
+    title: "A long answer",
+    summary: "word ".repeat(5000),
+    items: Array.from({ length: 600 }, (_, i) => ({ id: i, name: `item ${i}`, tags: ["a", "b"] })),
+  };
+  const text = JSON.stringify(answer);
+
+  it("writes output linear in the answer: patches that rebuild it, the whole value once", async () => {
+    expect(text.length).toBeGreaterThan(40_000);
+    const { stdout, stderr, code } = await parseJson(text);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual(answer);
+    expect(stdout.length + stderr.length).toBeLessThan(10 * text.length);
+    const records = stderr
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    let doc: unknown;
+    for (const record of records)
+      if (record.type === "partial") doc = applyPatch(doc, decodePatch(record.patch));
+    expect(doc).toEqual(answer);
+  });
+
+  it("adds the whole value to a partial at most as often as --snapshot-every asks", async () => {
+    const { stderr } = await parseJson(text, ["--snapshot-every", "0"]);
+    const partials = stderr
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line))
+      .filter((record) => record.type === "partial");
+    expect(partials.every((p) => "value" in p && "patch" in p)).toBe(true);
   });
 });

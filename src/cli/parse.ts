@@ -166,6 +166,7 @@ export async function parseCommand(args: ParseArgs, io: CliIo): Promise<number> 
     mode: wantsLiveView(io.stderr, io.env, args.json) ? "live" : "ndjson",
     color: wantsColor(io.stderr, io.env, args.noColor),
     ...(args.out !== undefined ? { out: args.out } : {}),
+    ...(args.snapshotEveryMs !== undefined ? { snapshotEveryMs: args.snapshotEveryMs } : {}),
     hint: (error) => {
       if (bytes === 0 && error.code !== "aborted") {
         return fromStdin

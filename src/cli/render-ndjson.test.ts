@@ -16,11 +16,31 @@ describe("NDJSON records", () => {
       value: { a: 1 },
       progress,
     });
+    const changes: ["+", string, unknown][] = [["+", "/a", 1]];
+    expect(toNdjsonRecord({ type: "partial", value: { a: 1 }, progress, changes }, 6)).toEqual({
+      type: "partial",
+      t: 6,
+      patch: changes,
+      progress,
+    });
+    expect(
+      toNdjsonRecord({ type: "partial", value: { a: 1 }, progress, changes }, 6, { snapshot: true }),
+    ).toEqual({
+      type: "partial",
+      t: 6,
+      patch: changes,
+      value: { a: 1 },
+      progress,
+    });
+    expect(toNdjsonRecord({ type: "field", path: ["o"], pointer: "/o", value: { a: 1 } }, 7)).toEqual({
+      type: "field",
+      t: 7,
+      pointer: "/o",
+    });
     expect(toNdjsonRecord({ type: "field", path: ["a"], pointer: "/a", value: 1 }, 7)).toEqual({
       type: "field",
       t: 7,
       pointer: "/a",
-      path: ["a"],
       value: 1,
     });
     const lost = new StreamError("connection_lost", "The connection broke.");

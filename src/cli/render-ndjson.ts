@@ -8,8 +8,14 @@ import { describeError } from "./view-state.ts";
  * since the command started):
  * - `info`: `{ message, simulator? }`, e.g. that the built-in simulator answers;
  * - `status`: `{ status }` (connecting, streaming, validating, complete, error);
- * - `partial`: `{ value, progress }`, the latest snapshot (validated parts only, see the docs);
- * - `field`: `{ pointer, path, value }`, a field completed;
+ * - `partial`: `{ patch, progress }`, what changed since the previous `partial` as patch
+ *   operations (`["+", pointer, value]` add, `[">", pointer, text]` append, `["=", pointer, value]`
+ *   set; applied in order to nothing they rebuild the value), plus `value`, the whole snapshot, on
+ *   the records `--snapshot-every <ms>` asks for. Output stays linear in the answer: no record
+ *   repeats what an earlier one said;
+ *   `progress` is left out when it did not change since the previous `partial` record;
+ * - `field`: `{ pointer, value? }`, a field completed (`value` for a string, number, boolean or
+ *   null; an object's or array's value is already in the patches);
  * - `retry`: `{ attempt, delayMs, code, message }`;
  * - `complete`: `{ value, stats }`, the validated value (also written to stdout);
  * - `error`: `{ code, message, hint, exitCode, partial, ... }`, the failure and what arrived.
@@ -37,14 +43,28 @@ function errorRecord(error: StreamError): Record<string, unknown> {
  * toNdjsonRecord({ type: "status", status: "streaming" }, 12); // { type: "status", t: 12, status: "streaming" }
  * ```
  */
-export function toNdjsonRecord(event: StreamEvent, t: number): NdjsonRecord | undefined {
+export function toNdjsonRecord(
+  event: StreamEvent,
+  t: number,
+  options: { snapshot?: boolean } = {},
+): NdjsonRecord | undefined {
   switch (event.type) {
     case "status":
       return { type: "status", t, status: event.status };
-    case "partial":
-      return { type: "partial", t, value: event.value ?? null, progress: event.progress };
-    case "field":
-      return { type: "field", t, pointer: event.pointer, path: event.path, value: event.value };
+    case "partial": {
+      // Without changes (an event not from `events({ changes: true })`) the snapshot is the news.
+      if (event.changes === undefined)
+        return { type: "partial", t, value: event.value ?? null, progress: event.progress };
+      const record: NdjsonRecord = { type: "partial", t, patch: event.changes, progress: event.progress };
+      if (options.snapshot === true) record.value = event.value ?? null;
+      return record;
+    }
+    case "field": {
+      const record: NdjsonRecord = { type: "field", t, pointer: event.pointer };
+      // A container's value is in the patches already: repeating it would make deep answers quadratic.
+      if (typeof event.value !== "object" || event.value === null) record.value = event.value;
+      return record;
+    }
     case "field-state":
       return undefined;
     case "retry":

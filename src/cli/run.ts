@@ -198,6 +198,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
       mode: wantsLiveView(io.stderr, io.env, args.json) ? "live" : "ndjson",
       color: wantsColor(io.stderr, io.env, args.noColor),
       ...(args.out !== undefined ? { out: args.out } : {}),
+      ...(args.snapshotEveryMs !== undefined ? { snapshotEveryMs: args.snapshotEveryMs } : {}),
       ...(notice !== undefined ? { notice } : {}),
     });
     if (recorder !== undefined && args.record !== undefined) {

@@ -9,6 +9,7 @@ import {
   type RelayState,
   reduceRelayState,
 } from "../server/index.ts";
+import { EventQueue } from "../shared/index.ts";
 import type { DeepPartial, Progress, StreamEvent, StreamStats, StreamStatus } from "../stream/index.ts";
 
 /** Reconnection policy of {@link subscribe}. */
@@ -201,43 +202,9 @@ function issuePath(path: StandardSchemaV1.Issue["path"]): (string | number)[] {
 
 type Outcome = { kind: "retry"; error: StreamError; delayMs?: number; resync?: boolean } | { kind: "stop" };
 
-class EventQueue<E> {
-  private items: E[] = [];
-  private waiting: ((result: IteratorResult<E>) => void) | undefined;
-  closed = false;
-
-  push(event: E, coalesce: (last: E, next: E) => boolean): void {
-    if (this.closed) return;
-    if (this.waiting !== undefined) {
-      const resolve = this.waiting;
-      this.waiting = undefined;
-      resolve({ value: event, done: false });
-      return;
-    }
-    // A slow consumer gets the latest partial value, not every step in between.
-    const last = this.items[this.items.length - 1];
-    if (last !== undefined && coalesce(last, event)) this.items[this.items.length - 1] = event;
-    else this.items.push(event);
-  }
-
-  close(): void {
-    this.closed = true;
-    if (this.waiting !== undefined && this.items.length === 0) {
-      const resolve = this.waiting;
-      this.waiting = undefined;
-      resolve({ value: undefined, done: true });
-    }
-  }
-
-  next(): Promise<IteratorResult<E>> {
-    const item = this.items.shift();
-    if (item !== undefined) return Promise.resolve({ value: item, done: false });
-    if (this.closed) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => {
-      this.waiting = resolve;
-    });
-  }
-}
+/** A slow consumer gets the latest partial value, not every step in between. */
+const latestPartial = <T>(last: StreamEvent<T>, next: StreamEvent<T>) =>
+  last.type === "partial" && next.type === "partial" ? next : undefined;
 
 class SubscriptionImpl<T> implements Subscription<T> {
   private state: RelayState = { ...INITIAL_STATE, status: "connecting" };
@@ -283,7 +250,12 @@ class SubscriptionImpl<T> implements Subscription<T> {
     const signal = options.signal;
     if (signal !== undefined) {
       if (signal.aborted) queueMicrotask(() => this.abort(signal.reason));
-      else signal.addEventListener("abort", () => this.abort(signal.reason), { once: true });
+      else {
+        // Removed when the subscription ends: a long-lived signal must not keep it reachable.
+        const onAbort = () => this.abort(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        this.releaseSignal = () => signal.removeEventListener("abort", onAbort);
+      }
     }
     void this.run().catch((error: unknown) => {
       this.fail(this.lost("The subscription failed", error));
@@ -356,7 +328,7 @@ class SubscriptionImpl<T> implements Subscription<T> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<StreamEvent<T>> {
-    const queue = new EventQueue<StreamEvent<T>>();
+    const queue = new EventQueue<StreamEvent<T>>(latestPartial);
     if (this.finished) queue.close();
     else this.queues.add(queue);
     return {
@@ -452,7 +424,7 @@ class SubscriptionImpl<T> implements Subscription<T> {
 
   private emit(event: StreamEvent<T>): void {
     for (const queue of this.queues) {
-      queue.push(event, (last, next) => last.type === "partial" && next.type === "partial");
+      queue.push(event);
     }
     const set = this.eventListeners.get(event.type);
     if (set === undefined) return;
@@ -682,9 +654,13 @@ class SubscriptionImpl<T> implements Subscription<T> {
     if (this.settle !== undefined) this.settle.reject(error);
   }
 
+  private releaseSignal: (() => void) | undefined;
+
   private closeQueues(): void {
     for (const queue of this.queues) queue.close();
     this.queues.clear();
+    this.releaseSignal?.();
+    this.releaseSignal = undefined;
   }
 
   // ---- connection --------------------------------------------------------------------------

@@ -333,7 +333,7 @@ function hasKeyIn(value: unknown, keys: Set<string>): boolean {
 }
 
 type EventTuple = [type: string, path: string, kindOrValue: unknown];
-const tuple = (event: ParserEvent): EventTuple =>
+const tuple = (event: Extract<ParserEvent, { type: "start" | "end" }>): EventTuple =>
   event.type === "start"
     ? ["start", JSON.stringify(event.path), event.kind]
     : ["end", JSON.stringify(event.path), event.value];
@@ -351,7 +351,11 @@ function expectedEvents(node: Doc, path: (string | number)[] = [], out: EventTup
 
 function eventsOf(chunks: (string | Uint8Array)[]): EventTuple[] {
   const events: EventTuple[] = [];
-  const parser = createParser({ onEvent: (event) => void events.push(tuple(event)) });
+  const parser = createParser({
+    onEvent: (event) => {
+      if (event.type === "start" || event.type === "end") events.push(tuple(event));
+    },
+  });
   for (const chunk of chunks) parser.push(chunk);
   parser.end();
   return events;
@@ -525,6 +529,88 @@ describe("the parser, on random documents split at random points", () => {
             ).toEqual({ offset: byteOffset, line: want.line, column: byteOffset - byteLineStart + 1 });
           }
         }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+// ---- change events -----------------------------------------------------------------------------
+
+/** Applies `add` and `append` events to a document of its own (containers copied as they arrive). */
+function createApplier(): { apply(event: ParserEvent): void; readonly doc: unknown } {
+  let root: unknown;
+  const own = (value: unknown) => (typeof value === "object" && value !== null ? cloneJson(value) : value);
+  const parentOf = (path: readonly (string | number)[]) => {
+    let node = root as Record<string | number, unknown>;
+    for (let i = 0; i < path.length - 1; i++) node = node[path[i]] as Record<string | number, unknown>;
+    return node;
+  };
+  return {
+    apply(event) {
+      if (event.type === "add") {
+        if (event.path.length === 0) root = own(event.value);
+        else {
+          const parent = parentOf(event.path);
+          Object.defineProperty(parent, event.path[event.path.length - 1], {
+            value: own(event.value),
+            writable: true,
+            enumerable: true,
+            configurable: true,
+          });
+        }
+      } else if (event.type === "append") {
+        if (event.path.length === 0) root = (root as string) + event.text;
+        else {
+          const parent = parentOf(event.path);
+          const key = event.path[event.path.length - 1];
+          parent[key] = (parent[key] as string) + event.text;
+        }
+      }
+    },
+    get doc() {
+      return root;
+    },
+  };
+}
+
+describe("the parser's change events", () => {
+  // Holds at random: a value held whole, or an object gated on a key it may or may not have.
+  const holdRule = fc.record({ salt: fc.integer(), rate: fc.constantFrom(0, 0.2, 0.5) });
+
+  it("(7) rebuild every snapshot when applied in order to an empty document, for any split and holds", () => {
+    fc.assert(
+      fc.property(sample, holdRule, (input, rule) => {
+        const text = serialize(input.doc, mulberry32(input.seed));
+        const applier = createApplier();
+        const random = mulberry32(rule.salt);
+        let order: string[] = [];
+        const parser = createParser({
+          onEvent: (event) => {
+            applier.apply(event);
+            if (event.type === "add" || event.type === "start")
+              order.push(`${event.type.slice(0, 3)} ${JSON.stringify(event.path)}`);
+            if (event.type === "end") order.push(`end ${JSON.stringify(event.path)}`);
+            if (event.type !== "start" || random() >= rule.rate) return undefined;
+            return event.kind === "object" && random() < 0.5 ? ["a", "b"] : true;
+          },
+        });
+        const chunks = input.bytes ? cut(encoder.encode(text), input.splits) : cut(text, input.splits);
+        for (const { chunk, end } of chunks) {
+          parser.push(chunk);
+          check(jsonDiff(applier.doc, parser.value), `after ${end} of ${JSON.stringify(text)}`);
+        }
+        const final = parser.end();
+        check(jsonDiff(applier.doc, final), `at the end of ${JSON.stringify(text)}`);
+        // A value is added before it ends, never after (its patch comes before news of its end).
+        const ended = new Set<string>();
+        for (const entry of order) {
+          const path = entry.slice(4);
+          if (entry.startsWith("end")) ended.add(path);
+          else if (entry.startsWith("sta")) ended.delete(path);
+          else if (ended.has(path)) throw new Error(`${path} was added after it ended`);
+        }
+        order = [];
       }),
       { numRuns: RUNS },
     );

@@ -62,11 +62,16 @@ function expectJson(actual: unknown, expected: unknown): void {
   expect(jsonDiff(actual, expected)).toBeUndefined();
 }
 
+/** Keeps a `start` or `end` event, with a copy of its (live) path. */
+function keep(events: ParserEvent[], event: ParserEvent): void {
+  if (event.type === "start" || event.type === "end") events.push({ ...event, path: event.path.slice() });
+}
+
 function collectEvents(chunks: string[], hold?: (event: ParserEvent) => Hold): ParserEvent[] {
   const events: ParserEvent[] = [];
   const parser = createParser({
     onEvent: (event) => {
-      events.push(event);
+      keep(events, event);
       return hold?.(event);
     },
   });
@@ -564,6 +569,34 @@ describe("errors (rule 4)", () => {
     expect(parseError(() => parser.end()).offset).toBe(4);
   });
 
+  it("keeps in value everything that arrived, the string being read included, after an error", () => {
+    const cases: [string[], unknown][] = [
+      [['{"s":"hello wor', "\u0001"], { s: "hello wor" }],
+      [['{"s":"hello wor\u0001'], { s: "hello wor" }],
+      [['{"a":[1,"x', 'yz\n"]'], { a: [1, "xyz"] }],
+      [['"hello wor', "\u0000"], "hello wor"],
+      [['{"s":"ab\\', "q"], { s: "ab" }],
+      [['{"s":"ab\\u12', "G"], { s: "ab" }],
+    ];
+    for (const [chunks, expected] of cases) {
+      const parser = createParser();
+      expect(() => {
+        for (const chunk of chunks) parser.push(chunk);
+      }).toThrow(JsonParseError);
+      expect(parser.value, JSON.stringify(chunks)).toEqual(expected);
+    }
+  });
+
+  it("reports the text before a bad character as an append before it throws", () => {
+    const appended: string[] = [];
+    const parser = createParser({
+      onEvent: (event) => void (event.type === "append" && appended.push(event.text)),
+    });
+    parser.push('{"s":"hel');
+    expect(() => parser.push("lo\u0001")).toThrow(JsonParseError);
+    expect(appended.join("")).toBe("hello");
+  });
+
   it("throws on every call after an error", () => {
     const parser = createParser();
     parser.push("[1,");
@@ -666,7 +699,7 @@ describe("events", () => {
   it("reports the same events whatever the chunking", () => {
     for (const chunks of chunkings(text)) expect(collectEvents(chunks)).toEqual(expected);
     const events: ParserEvent[] = [];
-    const parser = createParser({ onEvent: (event) => void events.push(event) });
+    const parser = createParser({ onEvent: (event) => keep(events, event) });
     for (const chunk of splitEvery(utf8(text), 1)) parser.push(chunk);
     parser.end();
     expect(events).toEqual(expected);
@@ -674,7 +707,7 @@ describe("events", () => {
 
   it("fires start when a value's first character arrives and end when it completes", () => {
     const events: ParserEvent[] = [];
-    const parser = createParser({ onEvent: (event) => void events.push(event) });
+    const parser = createParser({ onEvent: (event) => keep(events, event) });
     parser.push('{"n": 1');
     expect(events.map((e) => `${e.type} ${JSON.stringify(e.path)}`)).toEqual(["start []", 'start ["n"]']);
     parser.push("2");
@@ -690,34 +723,26 @@ describe("events", () => {
 
   it("ends a root number only at end()", () => {
     const events: ParserEvent[] = [];
-    const parser = createParser({ onEvent: (event) => void events.push(event) });
+    const parser = createParser({ onEvent: (event) => keep(events, event) });
     parser.push("42");
     expect(events).toEqual([{ type: "start", path: [], kind: "number" }]);
     parser.end();
     expect(events.at(-1)).toEqual({ type: "end", path: [], value: 42 });
   });
 
-  it("gives each event a fresh path array", () => {
-    const paths: (string | number)[][] = [];
+  it("passes one live path array to every event instead of making one per event", () => {
+    const paths = new Set<readonly (string | number)[]>();
+    const seen: string[] = [];
     const parser = createParser({
       onEvent: (event) => {
-        paths.push(event.path);
-        event.path.push("mutated");
+        paths.add(event.path);
+        if (event.type === "start" || event.type === "end") seen.push(JSON.stringify(event.path));
       },
     });
     parser.push('{"a": [1, 2]}');
     parser.end();
-    expect(new Set(paths).size).toBe(paths.length);
-    expect(paths.map((path) => path.slice(0, -1))).toEqual([
-      [],
-      ["a"],
-      ["a", 0],
-      ["a", 0],
-      ["a", 1],
-      ["a", 1],
-      ["a"],
-      [],
-    ]);
+    expect(paths.size).toBe(1);
+    expect(seen).toEqual(["[]", '["a"]', '["a",0]', '["a",0]', '["a",1]', '["a",1]', '["a"]', "[]"]);
   });
 
   it("reports duplicate keys and __proto__ with their key as the path segment", () => {

@@ -10,11 +10,27 @@ export type ValueKind = "object" | "array" | "string" | "number" | "boolean" | "
 /**
  * What the parser reports as it reads, synchronously and in document order.
  * - `start`: a value's first character arrived (`path` is where it will live).
+ * - `add`: a value became visible in snapshots at `path` (a member, an element, or the root at
+ *   `[]`): `""`, `{}` or `[]` for a value that shows as it streams, the complete value for one that
+ *   shows only once complete (numbers, literals, held values), or the object so far for a gated
+ *   object its keys released. `value` is the caller's to keep: the parser never changes it, except
+ *   that an open container given as `{}`/`[]` (or a released gate's object) is a fresh copy that
+ *   later `add` events fill in for whoever applies them.
+ * - `append`: `text` was added to the end of the visible string at `path`.
  * - `end`: a value completed; `value` is final and never changes.
+ *
+ * For one value the order is `start`, then `add` (as it starts, or just before `end`), any
+ * `append`s, then `end`. Applying `add` and `append` to an empty document in order rebuilds
+ * {@link JsonParser.value} exactly, after every chunk: they are the snapshots' single source of truth.
+ *
+ * `path` is the parser's own live array, valid only during the call (no array is made per event):
+ * copy it (`path.slice()`) to keep it.
  */
 export type ParserEvent =
-  | { type: "start"; path: PathSegment[]; kind: ValueKind }
-  | { type: "end"; path: PathSegment[]; value: unknown };
+  | { type: "start"; path: readonly PathSegment[]; kind: ValueKind }
+  | { type: "add"; path: readonly PathSegment[]; value: unknown }
+  | { type: "append"; path: readonly PathSegment[]; text: string }
+  | { type: "end"; path: readonly PathSegment[]; value: unknown };
 
 /**
  * Returned from a `start` event to keep a value out of snapshots while it is open:
@@ -127,6 +143,8 @@ class Frame {
   key: PathSegment = 0;
   hold: boolean;
   holdKeys: string[] | undefined;
+  /** An `add` event showed it (open), so its completion adds nothing. */
+  visible = false;
 
   constructor(
     readonly isArray: boolean,
@@ -196,6 +214,12 @@ class Parser implements JsonParser {
   private hex = 0;
   private hexCount = 0;
   private pendingKey = "";
+  /** A high surrogate held back from `append` events until the next character decides. */
+  private strHeldHigh = "";
+  /** The state the parser failed in (a string's partial text stays visible after an error). */
+  private failedIn = VALUE;
+  /** The path of the value being read, shared by every event (see {@link ParserEvent}). */
+  private readonly path: PathSegment[] = [];
 
   // Number or literal being read.
   private numState = N_MINUS;
@@ -326,7 +350,8 @@ class Parser implements JsonParser {
   }
 
   private inString(): boolean {
-    return this.state === STRING || this.state === ESCAPE || this.state === UNICODE;
+    const state = this.state === FAILED ? this.failedIn : this.state;
+    return state === STRING || state === ESCAPE || state === UNICODE;
   }
 
   private partialString(): string {
@@ -338,8 +363,17 @@ class Parser implements JsonParser {
   private appendString(piece: string): void {
     this.str += piece;
     const last = piece.charCodeAt(piece.length - 1);
-    this.strTailHigh = last >= 0xd800 && last <= 0xdbff;
-    if (this.strShown) this.changed = true;
+    const tailHigh = last >= 0xd800 && last <= 0xdbff;
+    this.strTailHigh = tailHigh;
+    if (!this.strShown) return;
+    this.changed = true;
+    const onEvent = this.onEvent;
+    if (onEvent === undefined || this.strIsKey) return;
+    // The event says what the snapshot gained: a trailing high surrogate waits for its pair.
+    let text = tailHigh ? piece.slice(0, -1) : piece;
+    if (this.strHeldHigh !== "") text = this.strHeldHigh + text;
+    this.strHeldHigh = tailHigh ? piece[piece.length - 1] : "";
+    if (text !== "") onEvent({ type: "append", path: this.livePath(this.frames.length), text });
   }
 
   private assertOpen(): void {
@@ -487,7 +521,9 @@ class Parser implements JsonParser {
     );
     if (code !== "parser_closed" && code !== "mixed_input") {
       this.failure = error;
+      if (this.state !== FAILED) this.failedIn = this.state;
       this.state = FAILED;
+      this.changed = true;
     }
     throw error;
   }
@@ -519,34 +555,51 @@ class Parser implements JsonParser {
 
   // ---- events -----------------------------------------------------------------------------
 
-  private pathOf(depth: number): PathSegment[] {
-    const path = new Array<PathSegment>(depth);
-    for (let d = 0; d < depth; d++) path[d] = this.frames[d].key;
-    return path;
+  /**
+   * The live path: one segment per open frame (`path[d]` is `frames[d].key`), so it is the path
+   * of the value being read. Kept as a stack (push on open, pop on close): cutting and growing an
+   * array's length per event makes V8 reallocate it and costs more than the parse itself.
+   */
+  private livePath(_depth: number): PathSegment[] {
+    return this.path;
   }
 
   private emitStart(kind: ValueKind): Hold {
     const onEvent = this.onEvent;
     if (onEvent === undefined) return undefined;
-    return onEvent({ type: "start", path: this.pathOf(this.frames.length), kind }) ?? undefined;
+    return onEvent({ type: "start", path: this.livePath(this.frames.length), kind }) ?? undefined;
+  }
+
+  private emitAdd(depth: number, value: unknown): void {
+    this.onEvent?.({ type: "add", path: this.livePath(depth), value });
   }
 
   /** Positions the cursor on the next member or element before a value starts. */
   private enterValue(): void {
-    const top = this.frames[this.frames.length - 1];
+    const depth = this.frames.length;
+    const top = this.frames[depth - 1];
     if (top === undefined) return;
     if (top.isArray) top.key = (top.builder as unknown[]).length;
     else top.key = this.pendingKey;
+    if (this.onEvent !== undefined) this.path[depth - 1] = top.key;
   }
 
-  private complete(value: unknown): void {
+  /**
+   * A value completed. `shown`: an `add` already made it visible (an open container or string
+   * that showed as it streamed), so only a value that was hidden until now is added.
+   */
+  private complete(value: unknown, shown = false): void {
     this.changed = true;
     const frames = this.frames;
     const depth = frames.length;
-    if (this.onEvent !== undefined) this.onEvent({ type: "end", path: this.pathOf(depth), value });
+    const onEvent = this.onEvent;
     if (depth === 0) {
       this.root = value;
       this.state = DONE;
+      if (onEvent !== undefined) {
+        if (!shown) this.emitAdd(0, value);
+        onEvent({ type: "end", path: this.livePath(0), value });
+      }
       return;
     }
     const f = frames[depth - 1];
@@ -560,6 +613,9 @@ class Parser implements JsonParser {
     f.partialInBuilder = false;
     if (absorbed) f.shown = NONE;
     else f.dirty = true;
+    // Visible now unless an ancestor is held: the parent, if its gate opens below, shows whole.
+    const visible = this.heldFrames === 0;
+    let released = false;
     if (f.holdKeys !== undefined) {
       const at = f.holdKeys.indexOf(f.key as string);
       if (at !== -1) {
@@ -568,10 +624,23 @@ class Parser implements JsonParser {
           f.holdKeys = undefined;
           f.hold = false;
           this.heldFrames--;
+          released = this.heldFrames === 0;
         }
       }
     }
     this.state = AFTER;
+    if (onEvent === undefined) return;
+    // Changes come before the value's `end`, so whoever reports the end has shown the value.
+    if (visible && !shown) this.emitAdd(depth, value);
+    else if (released) {
+      f.visible = true;
+      const so = f.isArray ? (f.builder as unknown[]).slice() : { ...(f.builder as Record<string, unknown>) };
+      // The parent's own path, for this one event.
+      const key = this.path.pop() as PathSegment;
+      this.emitAdd(depth - 1, so);
+      this.path.push(key);
+    }
+    onEvent({ type: "end", path: this.livePath(depth), value });
   }
 
   private open(isArray: boolean, i: number): void {
@@ -585,6 +654,13 @@ class Parser implements JsonParser {
     this.enterValue();
     const frame = new Frame(isArray, this.emitStart(isArray ? "array" : "object"));
     if (frame.hold) this.heldFrames++;
+    if (this.onEvent !== undefined) {
+      if (this.heldFrames === 0) {
+        frame.visible = true;
+        this.emitAdd(this.frames.length, isArray ? [] : {});
+      }
+      this.path.push(0);
+    }
     this.frames.push(frame);
     this.changed = true;
     this.state = isArray ? ARRAY_START : OBJECT_START;
@@ -592,10 +668,11 @@ class Parser implements JsonParser {
 
   private close(): void {
     const f = this.frames.pop()!;
+    if (this.onEvent !== undefined) this.path.pop();
     if (f.hold) this.heldFrames--;
     // Keep the identity of the last snapshot when it already equals the final value.
     const value = !f.dirty && f.published !== undefined && f.shown === NONE ? f.published : f.builder;
-    this.complete(value);
+    this.complete(value, f.visible);
   }
 
   private finishNumber(): void {
@@ -771,8 +848,12 @@ class Parser implements JsonParser {
       this.str = "";
       this.strIsKey = false;
       this.strTailHigh = false;
+      this.strHeldHigh = "";
       this.strShown = !this.strHeld && this.heldFrames === 0;
-      if (this.strShown) this.changed = true;
+      if (this.strShown) {
+        this.changed = true;
+        this.emitAdd(this.frames.length, "");
+      }
       this.state = STRING;
       return i + 1;
     }
@@ -817,6 +898,7 @@ class Parser implements JsonParser {
       }
       if (c === 34) {
         let s = this.str;
+        const shown = this.strShown && !this.strIsKey;
         if (s === "") s = text.slice(start, i);
         else {
           if (i > start) s += text.slice(start, i);
@@ -824,11 +906,19 @@ class Parser implements JsonParser {
           // the garbage collector from tracing (and the consumer from re-flattening) every piece.
           flatten(s);
         }
+        if (shown && this.onEvent !== undefined) {
+          // What the last snapshot lacks: this chunk's part, and a high surrogate held back.
+          const rest = this.strHeldHigh + (i > start ? text.slice(start, i) : "");
+          if (rest !== "")
+            this.onEvent({ type: "append", path: this.livePath(this.frames.length), text: rest });
+          this.strHeldHigh = "";
+        }
         this.str = "";
+        this.strShown = false;
         if (this.strIsKey) {
           this.pendingKey = s;
           this.state = COLON;
-        } else this.complete(s);
+        } else this.complete(s, shown);
         return i + 1;
       }
       if (c === 92) {
@@ -837,7 +927,8 @@ class Parser implements JsonParser {
         return i + 1;
       }
       if (c < 0x20) {
-        if (i > start) this.str += text.slice(start, i);
+        // What arrived before the bad character stays in `value` (and its `append` is reported).
+        if (i > start) this.appendString(text.slice(start, i));
         this.unexpected(text, i);
       }
     }

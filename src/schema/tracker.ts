@@ -706,8 +706,9 @@ export function createSchemaTracker(
 
   const onParserEvent = (event: ParserEvent): Hold | void => {
     if (failed || finished) return undefined;
-    if (event.type === "start") return onStart(event.path, event.kind);
-    onEnd(event.path, event.value);
+    // The parser's path is live: a frame keeps its own copy, made once per value.
+    if (event.type === "start") return onStart(event.path.slice(), event.kind);
+    if (event.type === "end") onEnd(stack[stack.length - 1]?.path ?? event.path.slice(), event.value);
   };
 
   return new Tracker({

@@ -20,11 +20,13 @@
  * @module
  */
 export {
+  type CancelListener,
   createMemoryEventLog,
   type EventLog,
   type LogEntry,
   type LogEvent,
   type LogReadOptions,
+  type LogTail,
   type MemoryEventLogOptions,
   type StreamMeta,
 } from "./event-log.ts";

@@ -362,3 +362,108 @@ export function decodePatch(wire: unknown): PatchOp[] {
   }
   return ops;
 }
+
+/** Containers a {@link ChangeApplier} made (it may change them in place; anything else is shared). */
+type Owned = WeakSet<object>;
+
+function own(container: unknown, owned: Owned, pointer: string): Json | unknown[] {
+  if (typeof container !== "object" || container === null) {
+    throw new PatchError("patch_conflict", `No container at ${pointer}`, pointer);
+  }
+  if (owned.has(container)) return container as Json | unknown[];
+  const out = Array.isArray(container)
+    ? container.slice()
+    : Object.getPrototypeOf(container) === null
+      ? Object.assign(Object.create(null) as Json, container)
+      : { ...(container as Json) };
+  owned.add(out);
+  return out;
+}
+
+/**
+ * Follows a document through wire operations (`+`, `>`, `=`, `-`) in place, at a cost in
+ * proportion to each operation (its path), never to the document: the relay keeps the value its
+ * clients have this way, from the stream's changes, without a snapshot or a diff per patch.
+ * Values that come in operations are shared, never changed: a container is copied (shallowly,
+ * once) only when an operation reaches inside it.
+ *
+ * @example
+ * ```ts
+ * const doc = createChangeApplier();
+ * doc.apply([["=", "", {}], ["+", "/title", "Hel"], [">", "/title", "lo"]]);
+ * doc.value; // { title: "Hello" }
+ * ```
+ */
+export interface ChangeApplier {
+  /** Applies operations in order; throws {@link PatchError} when one does not fit. */
+  apply(ops: readonly WirePatchOp[]): void;
+  /** The document so far (changed in place by later operations: serialise it, do not keep it). */
+  readonly value: unknown;
+}
+
+/** Creates a {@link ChangeApplier}, starting from `initial` (shared, copied where changed). */
+export function createChangeApplier(initial?: unknown): ChangeApplier {
+  const owned: Owned = new WeakSet();
+  let root = initial;
+  const applyOne = (op: WirePatchOp) => {
+    const pointer = op[1];
+    if (pointer === "") {
+      if (op[0] === ">") {
+        if (typeof root !== "string")
+          throw new PatchError("patch_conflict", "Append to a non-string at the root", "");
+        root += op[2];
+      } else root = op[0] === "-" ? undefined : op[2];
+      return;
+    }
+    let segments: string[];
+    try {
+      segments = fromPointer(pointer);
+    } catch {
+      throw new PatchError("invalid_patch", `Not a JSON Pointer: ${JSON.stringify(pointer)}`, pointer);
+    }
+    root = own(root, owned, pointer);
+    let parent = root as Json | unknown[];
+    for (let i = 0; i < segments.length - 1; i++) {
+      const segment = segments[i];
+      if (Array.isArray(parent)) {
+        const index = parseIndex(segment, parent.length, false, pointer);
+        const child = own(parent[index], owned, pointer);
+        parent[index] = child;
+        parent = child;
+      } else {
+        if (!hasOwn(parent, segment))
+          throw new PatchError("patch_conflict", `No member at ${pointer}`, pointer);
+        const child = own(parent[segment], owned, pointer);
+        setOwn(parent, segment, child);
+        parent = child;
+      }
+    }
+    const last = segments[segments.length - 1];
+    if (Array.isArray(parent)) {
+      const index = parseIndex(last, parent.length, op[0] === "+", pointer);
+      if (op[0] === "-") parent.splice(index, 1);
+      else if (op[0] === ">") {
+        if (typeof parent[index] !== "string")
+          throw new PatchError("patch_conflict", `Append to a non-string at ${pointer}`, pointer);
+        parent[index] += op[2];
+      } else if (op[0] === "+" && index < parent.length) parent.splice(index, 0, op[2]);
+      else parent[index] = op[2];
+      return;
+    }
+    if (op[0] === "-") delete parent[last];
+    else if (op[0] === ">") {
+      const current = hasOwn(parent, last) ? parent[last] : undefined;
+      if (typeof current !== "string")
+        throw new PatchError("patch_conflict", `Append to a non-string at ${pointer}`, pointer);
+      setOwn(parent, last, current + op[2]);
+    } else setOwn(parent, last, op[2]);
+  };
+  return {
+    apply(ops) {
+      for (const op of ops) applyOne(op);
+    },
+    get value() {
+      return root;
+    },
+  };
+}

@@ -10,7 +10,7 @@ import {
   type StreamMeta,
 } from "./event-log.ts";
 import { constantTimeEqual, ID_PATTERN, randomId, sha256Hex } from "./ids.ts";
-import { diff, encodePatch } from "./patch.ts";
+import { createChangeApplier, diff, encodePatch, type WirePatchOp } from "./patch.ts";
 import {
   decodeRelayEvent,
   formatSseEvent,
@@ -27,6 +27,11 @@ import {
  */
 export interface RelaySource {
   [Symbol.asyncIterator](): AsyncIterator<StreamEvent<unknown>>;
+  /**
+   * The events with `changes` on each partial (as `StructuredStream.events` gives them): the relay
+   * then writes those as its patches instead of diffing snapshots.
+   */
+  events?(options: { changes: boolean }): AsyncIterator<StreamEvent<unknown>>;
   abort?(reason?: unknown): void;
 }
 
@@ -284,6 +289,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
   }
 
   async function pump(id: string, source: RelaySource, aborted: Promise<unknown>): Promise<void> {
+    // The value the log describes so far, kept from the changes written (no snapshot per patch).
+    let doc = createChangeApplier();
     let value: unknown;
     let status: StreamStatus = "idle";
     let progress: Progress | undefined;
@@ -292,6 +299,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     let lastSnapshotBytes = 0;
     let ended = false;
 
+    let stopping = false;
     /**
      * Writes one event, riding out a log outage: a write that fails for want of the log is retried
      * with backoff for up to `logOutageMs` (the source is not read meanwhile); a log that lost the
@@ -301,18 +309,25 @@ export function createRelay(options: RelayOptions = {}): Relay {
     const durably = async (event: LogEvent) => {
       const since = Date.now();
       let delay = 50;
+      let resets = 0;
+      let snapshotFirst = false;
       for (;;) {
         try {
+          if (snapshotFirst) {
+            await log.append(id, { type: "snapshot", data: JSON.stringify({ value, status, progress }) });
+            snapshotFirst = false;
+          }
           await log.append(id, event);
           return;
         } catch (error) {
-          if (isStructreamError(error) && error.code === "log_reset") {
-            await log.append(id, { type: "snapshot", data: JSON.stringify({ value, status, progress }) });
+          if (isStructreamError(error) && error.code === "log_reset" && resets++ < 3) {
+            snapshotFirst = true;
             continue;
           }
           if (
             !isStructreamError(error) ||
             error.code !== "log_unavailable" ||
+            stopping ||
             Date.now() - since >= logOutageMs
           )
             throw error;
@@ -349,15 +364,25 @@ export function createRelay(options: RelayOptions = {}): Relay {
           status = event.status;
           return append("status", JSON.stringify({ status }));
         case "partial": {
-          const ops = diff(value, event.value);
+          // The stream's own changes are the patch; only a source without them is diffed.
+          let ops: WirePatchOp[];
+          if (event.changes !== undefined) ops = event.changes;
+          else ops = encodePatch(diff(value, event.value));
+          const data = ops.length > 0 ? JSON.stringify(ops) : "";
           // Progress first, so the client's partial event (on the patch) carries the new progress.
           // `value` and `progress` must always describe the log so far: a snapshot may follow any append.
           if (event.progress !== undefined && !sameProgress(progress, event.progress)) {
             progress = event.progress;
             await append("progress", JSON.stringify(progress));
           }
-          value = event.value;
-          if (ops.length > 0) await append("patch", JSON.stringify(encodePatch(ops)));
+          if (event.changes !== undefined) {
+            doc.apply(ops);
+            value = doc.value;
+          } else {
+            value = event.value;
+            doc = createChangeApplier(value);
+          }
+          if (data !== "") await append("patch", data);
           return;
         }
         case "field": {
@@ -420,7 +445,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
       await write(event);
     };
 
-    const iterator = source[Symbol.asyncIterator]();
+    const iterator =
+      typeof source.events === "function" ? source.events({ changes: true }) : source[Symbol.asyncIterator]();
     const ABORTED = Symbol("aborted");
     let abortReason: unknown;
     let isAborted = false;
@@ -428,6 +454,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
     // would leave one reaction on it per event for the life of the stream.)
     let interrupt: ((value: typeof ABORTED) => void) | undefined;
     void aborted.then((reason) => {
+      // An abort (a cancel, the relay closing) ends the wait for a log that is down.
+      stopping = true;
       isAborted = true;
       abortReason = reason;
       interrupt?.(ABORTED);

@@ -92,6 +92,15 @@
  * `none` turns a global fault off for one request. Other headers: `x-sim-seed` (the seed of this
  * answer), `x-sim-pace` (`fast` or `realtime`), `x-sim-diverge` (`1`/`0`, see below).
  *
+ * ## Blocks beside the answer
+ * Real responses carry more than the answer. `blocks` (or the header `x-sim-blocks: thinking,tools`)
+ * adds, before the answer and in each provider's own shape: `thinking` (Anthropic `thinking` with
+ * its `signature_delta`, Responses reasoning summaries, Gemini thought parts, Ollama `thinking`,
+ * chat `reasoning_content` as compatible servers send it), `tools` (two client tool calls,
+ * `lookup` and `get_time`), `server-tool` (Anthropic `server_tool_use` web search and its result,
+ * Responses `web_search_call`, Gemini code execution) and `preamble` (a sentence before the
+ * answer's call, when the request forces a tool).
+ *
  * ## Retries that disagree
  * By default every attempt under one attempt key gets the same answer, so a retry agrees with what
  * the first attempt showed. With `divergeOnRetry: true` (the CLI's `--diverge`, or the header

@@ -21,7 +21,12 @@ import {
   type SdkEventMapper,
   type WireDecoder,
 } from "../providers/index.ts";
-import { type CompiledSchema, createSchemaTracker, type SchemaTracker } from "../schema/index.ts";
+import {
+  type CompiledSchema,
+  compileSchema,
+  createSchemaTracker,
+  type SchemaTracker,
+} from "../schema/index.ts";
 import { type AnswerChannel, ChannelRouter } from "./channels.ts";
 import type { StreamCore, StructuredStreamOptions } from "./structured-stream.ts";
 import type { FieldState, Progress } from "./types.ts";
@@ -105,13 +110,21 @@ function readerOf(source: ReadableStream<Uint8Array | string> | AsyncIterable<Ch
   };
 }
 
+let anyJsonSchema: CompiledSchema | undefined;
+/** The schema that accepts any JSON value (for a stream without one). */
+function anyJson(): CompiledSchema {
+  anyJsonSchema ??= compileSchema({});
+  return anyJsonSchema;
+}
+
 /** One try at reading the answer: its own connection, decoder, parser and schema tracker. */
 export class Attempt {
   /** The answer's JSON text received by this attempt. */
   text = "";
   private readonly parser: JsonParser;
-  private readonly tracker: SchemaTracker | undefined;
-  private readonly states = new Map<string, FieldState>();
+  private readonly tracker: SchemaTracker;
+  /** Text length at which `text` is flattened next (see `pushText`). */
+  private flattenAt = 4096;
   private readonly abort = new AbortController();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly idleTimeoutMs: number;
@@ -153,16 +166,15 @@ export class Attempt {
     if (outer.aborted) this.abort.abort(outer.reason);
     else outer.addEventListener("abort", onOuterAbort, { once: true });
     this.releaseOuter = () => outer.removeEventListener("abort", onOuterAbort);
-    this.tracker =
-      compiled === undefined
-        ? undefined
-        : createSchemaTracker(compiled, {
-            validate: options.validate ?? "early",
-            atomic: options.atomic,
-            gate: options.gate,
-            onField: (path, _pointer, value) => this.core.showField(this, path, value),
-            onFieldState: (path, _pointer, state) => this.core.showFieldState(this, path, state),
-          });
+    // Without a schema every value is a field: a tracker on the schema that accepts anything
+    // keeps their states without a record per path (a map of every path grew with the answer).
+    this.tracker = createSchemaTracker(compiled ?? anyJson(), {
+      validate: compiled === undefined ? "final" : (options.validate ?? "early"),
+      atomic: options.atomic,
+      gate: options.gate,
+      onField: (path, _pointer, value) => this.core.showField(this, path, value),
+      onFieldState: (path, _pointer, state) => this.core.showFieldState(this, path, state),
+    });
     this.parser = createParser({
       maxDepth: options.maxDepth,
       maxLength: options.maxLength,
@@ -180,25 +192,19 @@ export class Attempt {
   }
 
   get progress(): Progress {
-    return this.tracker?.progress ?? EMPTY_PROGRESS;
+    return this.compiled === undefined ? EMPTY_PROGRESS : this.tracker.progress;
   }
 
   stateOf(path: PathSegment[]): FieldState {
-    if (this.tracker !== undefined) return this.tracker.stateOf(path);
-    return this.states.get(JSON.stringify(path)) ?? "pending";
+    return this.tracker.stateOf(path);
   }
 
   private onParserEvent(event: ParserEvent) {
-    const hold = this.tracker?.onParserEvent(event);
-    if (this.tracker === undefined) {
-      // Without a schema every value is a field.
-      const state: FieldState = event.type === "start" ? "streaming" : "complete";
-      this.states.set(JSON.stringify(event.path), state);
-      if (event.path.length > 0) {
-        this.core.showFieldState(this, event.path, state);
-        if (event.type === "end") this.core.showField(this, event.path, event.value);
-      }
+    if (event.type === "add" || event.type === "append") {
+      this.core.showChange(this, event);
+      return undefined;
     }
+    const hold = this.tracker.onParserEvent(event);
     if (
       event.type === "end" &&
       event.path.length > 0 &&
@@ -206,7 +212,7 @@ export class Attempt {
     ) {
       const arrayPath = event.path.slice(0, -1);
       if (this.core.wantsElements(arrayPath)) {
-        const issues = this.tracker?.validateAt(event.path, event.value) ?? [];
+        const issues = this.compiled === undefined ? [] : this.tracker.validateAt(event.path, event.value);
         if (issues.length > 0) throw this.mismatch(issues);
         this.core.showElement(this, arrayPath, event.path[event.path.length - 1] as number, event.value);
       }
@@ -568,11 +574,18 @@ export class Attempt {
           break;
       }
     }
-    if (this.changed) this.core.showPartial(this, this.parser.value, this.progress);
+    if (this.changed) this.core.showPartial(this, this.progress);
   }
 
   private pushText(delta: string): void {
     this.text += delta;
+    if (this.text.length >= this.flattenAt) {
+      // The text is a rope of every delta (two small objects each, several times the text);
+      // flattened each time it doubles, it stays about its own size at O(n) total cost.
+      this.text.charCodeAt(0);
+      this.flattenAt = 2 * this.text.length;
+    }
+    this.core.noteText(this, delta);
     if (this.parseError !== undefined) return;
     try {
       this.parser.push(delta);
@@ -584,7 +597,7 @@ export class Attempt {
       this.parseError = error;
       return;
     }
-    const issues = this.tracker?.issues;
+    const issues = this.tracker.issues;
     if (issues !== undefined && issues.length > 0) throw this.mismatch(issues);
   }
 
@@ -650,7 +663,7 @@ export class Attempt {
         });
       }
     }
-    this.core.showPartial(this, this.parser.value, this.progress);
+    this.core.showPartial(this, this.progress);
     return this.restore ? this.restore(value) : value;
   }
 

@@ -70,30 +70,48 @@ export class ChannelRouter {
     }
     // "auto", undecided: JSON first means the text is the answer; prose first is commentary
     // unless no tool call comes (then it is the answer, for the parser or lenient to judge).
-    const heldText = this.held.length === 0 ? "" : this.held.join("");
-    const at = firstSignificant(heldText + delta);
-    if (at === -1) {
+    // Held text is joined only when it is released: a long preamble must not cost O(n²).
+    if (!this.proseSeen) {
+      const at = firstSignificant(delta);
+      if (at === -1) {
+        this.held.push(delta);
+        return;
+      }
+      const lead = this.held.join("");
+      const c = delta.charCodeAt(at);
+      if (c === 123 || c === 91) {
+        this.release(lead + delta);
+        return;
+      }
+      this.proseSeen = true;
+      const json = this.lenient !== undefined ? delta.search(/[[{]/) : -1;
+      if (json !== -1) {
+        this.sink.commentary(lead + delta.slice(0, json));
+        this.release(lead + delta);
+        return;
+      }
       this.held.push(delta);
+      this.sink.commentary(lead + delta);
       return;
     }
-    const all = heldText + delta;
-    const c = all.charCodeAt(at);
-    const jsonFirst = c === 123 || c === 91;
-    const proseNowJson = !jsonFirst && this.lenient !== undefined && /[[{]/.test(delta);
-    if (jsonFirst || proseNowJson) {
-      if (proseNowJson) {
-        const cut = delta.search(/[[{]/);
-        const prose =
-          firstSignificant(heldText) === -1 ? heldText + delta.slice(0, cut) : delta.slice(0, cut);
-        if (firstSignificant(prose) !== -1) this.sink.commentary(prose);
-      }
-      this.decided = "text";
-      this.held = [];
-      this.toAnswer(all);
+    const json = this.lenient !== undefined ? delta.search(/[[{]/) : -1;
+    if (json !== -1) {
+      if (json > 0) this.sink.commentary(delta.slice(0, json));
+      this.release(this.held.join("") + delta);
       return;
     }
     this.held.push(delta);
-    this.sink.commentary(firstSignificant(heldText) === -1 ? all : delta);
+    this.sink.commentary(delta);
+  }
+
+  /** Whether prose (not JSON) came first while `"auto"` was undecided. */
+  private proseSeen = false;
+
+  /** The held text and what follows it are the answer. */
+  private release(text: string): void {
+    this.decided = "text";
+    this.held = [];
+    this.toAnswer(text);
   }
 
   toolCall(event: Extract<ProviderEvent, { type: "tool-call" | "tool-call-end" }>): void {

@@ -13,6 +13,7 @@ export type {
   DeepPartial,
   FieldState,
   Progress,
+  StreamChange,
   StreamElement,
   StreamEvent,
   StreamEventOf,

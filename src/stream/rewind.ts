@@ -190,3 +190,28 @@ export function topmost(pointers: readonly string[]): string[] {
 
 /** The rank of a field state, for "never steps back" comparisons. */
 export const STATE_RANK: Record<FieldState, number> = { pending: 0, streaming: 1, complete: 2 };
+
+/**
+ * A JSON text without its insignificant whitespace (outside strings), as one flat string: two
+ * answers that agree token for token agree on it, however each was spaced.
+ */
+export function withoutWhitespace(text: string): string {
+  const parts: string[] = [];
+  let start = 0;
+  let inString = false;
+  let escaped = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === 0x5c) escaped = true;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+      if (i > start) parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (text.length > start) parts.push(text.slice(start));
+  return parts.join("");
+}

@@ -1,5 +1,12 @@
 import { isStructreamError, StreamError, type StreamErrorCode } from "../errors/index.ts";
-import { fromPointer, JsonParseError, type PathSegment, toPointer, valueAt } from "../json/index.ts";
+import {
+  fromPointer,
+  JsonParseError,
+  type ParserEvent,
+  type PathSegment,
+  toPointer,
+  valueAt,
+} from "../json/index.ts";
 import type { ProviderId, ProviderRequest } from "../providers/index.ts";
 import {
   type CompiledSchema,
@@ -9,18 +16,19 @@ import {
   type JsonSchemaObject,
   type SchemaInput,
 } from "../schema/index.ts";
+import { EventQueue } from "../shared/index.ts";
 import { Attempt } from "./attempt.ts";
 import { backoffDelay, type RetryOptions, sleep } from "./backoff.ts";
 import type { AnswerChannel } from "./channels.ts";
-import { EventQueue } from "./event-queue.ts";
 import { checkOptions } from "./options.ts";
 import { jsonEqual, reportConsumerError } from "./report.ts";
-import { isWithin, STATE_RANK, type Standing, standing } from "./rewind.ts";
+import { isWithin, STATE_RANK, type Standing, standing, withoutWhitespace } from "./rewind.ts";
 import { ToolCallHub, type ToolCallOf, type ToolCallStream, type ToolSchemas } from "./tool-calls.ts";
 import type {
   DeepPartial,
   FieldState,
   Progress,
+  StreamChange,
   StreamElement,
   StreamEvent,
   StreamEventOf,
@@ -148,6 +156,51 @@ function toPath(path: string | readonly PathSegment[]): PathSegment[] {
   return typeof path === "string" ? fromPointer(path) : [...path];
 }
 
+type PartialEvent = Extract<StreamEvent<unknown>, { type: "partial" }>;
+
+/** Partial events a queue merged, with the event whose value they give (the latest merged in). */
+const mergedPartials = new WeakMap<object, { latest: PartialEvent }>();
+
+/**
+ * The merge rule of an event queue: a partial replaces the unread partial before it, carrying the
+ * changes of both (so a consumer of `changes` misses none), with consecutive appends to one string
+ * joined into one. The merged event is the queue's own: its `changes` grow in place.
+ */
+function mergePartials<E extends StreamEvent<unknown>>(last: E, next: E): E | undefined {
+  if (last.type !== "partial" || next.type !== "partial") return undefined;
+  const incoming = next as PartialEvent;
+  const before = (last as PartialEvent).changes;
+  if (before === undefined || incoming.changes === undefined) return next;
+  let merged = last as PartialEvent;
+  let state = mergedPartials.get(merged);
+  if (state === undefined) {
+    const source = { latest: incoming };
+    state = source;
+    merged = {
+      type: "partial",
+      get value() {
+        return source.latest.value;
+      },
+      progress: incoming.progress,
+      changes: before.slice(),
+    };
+    mergedPartials.set(merged, state);
+  }
+  state.latest = incoming;
+  merged.progress = incoming.progress;
+  const changes = merged.changes as StreamChange[];
+  for (const change of incoming.changes) {
+    const tail = changes[changes.length - 1];
+    if (change[0] === ">" && tail !== undefined && tail[0] === ">" && tail[1] === change[1]) {
+      changes[changes.length - 1] = [">", tail[1], tail[2] + change[2]];
+    } else changes.push(change);
+  }
+  return merged as E;
+}
+
+/** Not read yet (a partial event's value is made when first read). */
+const UNREAD: unique symbol = Symbol("unread");
+
 /**
  * A structured answer streaming in: an async iterable and a `ReadableStream` of
  * {@link StreamEvent}s, with the latest state readable synchronously.
@@ -160,16 +213,15 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>, C = ToolCallStrea
 
   // biome-ignore lint/suspicious/noExplicitAny: the core is shared by every typing of the stream (keeps StructuredStream<T> assignable to StructuredStream).
   private readonly core: StreamCore<any>;
-  private readonly events: EventQueue<StreamEvent<T, P>>;
+  private readonly eventQueue: EventQueue<StreamEvent<T, P>>;
 
   constructor(options: StructuredStreamOptions) {
-    const queue = new EventQueue<StreamEvent<T, P>>(
-      (last, next) => last.type === "partial" && next.type === "partial",
-    );
+    const queue = new EventQueue<StreamEvent<T, P>>(mergePartials);
     let core!: StreamCore<T>;
     super(
       {
         async pull(controller) {
+          core.attach(false);
           const next = await queue.next();
           if (next.done) controller.close();
           else controller.enqueue(next.value);
@@ -182,7 +234,7 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>, C = ToolCallStrea
       { highWaterMark: 0 },
     );
     core = new StreamCore<T>(options, queue as unknown as EventQueue<StreamEvent<T>>);
-    this.events = queue;
+    this.eventQueue = queue;
     this.core = core;
     this.result = core.result;
   }
@@ -270,11 +322,44 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>, C = ToolCallStrea
     this.core.abort(reason);
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: the overloads of ReadableStream.getReader.
+  override getReader(options?: any): any {
+    const reader = super.getReader(options);
+    this.core.attach(false);
+    return reader;
+  }
+
+  /**
+   * The events, as `for await (const event of s)` gives them. With `changes: true` each `partial`
+   * event also carries `changes`: what changed since the partial before it, as patch operations
+   * (`["+", pointer, value]` add, `[">", pointer, text]` append, `["=", pointer, value]` set),
+   * taken from the parser as it reads rather than from a diff of snapshots. Applied in order to an
+   * empty document they rebuild every `value` (see the relay, which sends them as its patches).
+   *
+   * A consumer exists from this call on: events before it are not kept for it (nothing is kept
+   * for a consumer that does not exist). A late one starts with the current `status`, the latest
+   * `partial` (its changes setting the whole value) and, if the stream ended, its last event.
+   *
+   * @example
+   * ```ts
+   * for await (const event of s.events({ changes: true }))
+   *   if (event.type === "partial") send(event.changes);
+   * ```
+   */
+  events(options: { changes?: boolean } = {}): AsyncIterableIterator<StreamEvent<T, P>> {
+    return this.iterate(options.changes === true);
+  }
+
   override [Symbol.asyncIterator](): AsyncIterableIterator<StreamEvent<T, P>> {
+    return this.iterate(false);
+  }
+
+  private iterate(changes: boolean): AsyncIterableIterator<StreamEvent<T, P>> {
     // The lock keeps this reader the only one; events are then taken from the queue directly,
     // which spares the three promises per event of a ReadableStream read.
-    const reader = this.getReader();
-    const queue = this.events;
+    const reader = super.getReader();
+    this.core.attach(changes);
+    const queue = this.eventQueue;
     let released = false;
     const release = () => {
       if (released) return;
@@ -282,15 +367,19 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>, C = ToolCallStrea
       reader.releaseLock();
     };
     const iterator: AsyncIterableIterator<StreamEvent<T, P>> = {
-      async next() {
-        try {
-          const next = await queue.next();
-          if (next.done) release();
-          return next;
-        } catch (error) {
-          release();
-          throw error;
-        }
+      next() {
+        // A buffered event is handed over as is: one promise per event, not three.
+        if (queue.size > 0) return queue.next();
+        return queue.next().then(
+          (next) => {
+            if (next.done) release();
+            return next;
+          },
+          (error: unknown) => {
+            release();
+            throw error;
+          },
+        );
       },
       async return() {
         // Leaving a for-await loop early cancels the stream, and with it the model's answer.
@@ -340,7 +429,23 @@ class StreamCore<T> {
   private resolveResult!: (value: T) => void;
   private rejectResult!: (error: unknown) => void;
   private readonly listeners = new Map<StreamEventType, Set<Listener<T, StreamEventType>>>();
-  private readonly extraQueues = new Set<EventQueue<StreamEvent<T>>>();
+  /** Queues of `partials()` iterators: partial events only, at most one buffered each. */
+  private readonly partialQueues = new Set<EventQueue<StreamEvent<T>>>();
+  /** The event iterator exists (events go to `queue` only from then on). */
+  private attached = false;
+  /** Its partial events carry `changes`. */
+  private changesWanted = false;
+  /** Visible changes since the last partial event, as patch operations (when wanted). */
+  private pendingChanges: StreamChange[] = [];
+  /** Something visible changed since the last partial event. */
+  private dirty = false;
+  /** The attempt's progress object `shownProgress` was last made from. */
+  private sourceProgress: Progress | undefined;
+  /** The value shown after a failure, when it is not the parser's (see `fail`). */
+  private frozen: { value: unknown } | undefined;
+  /** The last event, once the stream ended (for an iterator that attaches afterwards). */
+  private lastEvent: StreamEvent<T> | undefined;
+
   private readonly watchers = new Set<{ path: PathSegment[]; last: unknown; fn: (value: unknown) => void }>();
   private readonly elementSubs = new Set<{
     path: PathSegment[];
@@ -354,7 +459,6 @@ class StreamCore<T> {
   private readonly started = performance.now();
   private endedAt: number | undefined;
   private attempt: Attempt | undefined;
-  private visible: unknown;
   private shownProgress: Progress = { completed: 0, total: 0, percent: 0, pending: [] };
   private releaseSignal: (() => void) | undefined;
   /**
@@ -364,8 +468,22 @@ class StreamCore<T> {
   private shownAttempt: Attempt | undefined;
   /** Field, field-state and element notices of a hidden retry, held until it takes over. */
   private held: (() => void)[] = [];
-  /** Characters of a hidden retry's text known to equal the shown attempt's. */
-  private textAgreed = 0;
+  /**
+   * A retry catching up with the shown attempt: the shown answer's text without insignificant
+   * whitespace, how much of the retry's (so written) was read and how much of it agrees.
+   */
+  private catchUp:
+    | {
+        attempt: Attempt;
+        shown: string;
+        length: number;
+        agreed: number;
+        inString: boolean;
+        escaped: boolean;
+        /** The retry's length at which the next whole comparison of values is due. */
+        nextComparisonAt: number;
+      }
+    | undefined;
   /** Watchers compare by value once after a takeover (the new attempt's objects are new). */
   private relink = false;
   private firstByteMs: number | undefined;
@@ -412,8 +530,33 @@ class StreamCore<T> {
     });
   }
 
+  /** The visible value, made from the shown attempt's parser when read (snapshots are lazy). */
   get value(): unknown {
-    return this.visible;
+    if (this.status === "complete") return this.finalValue;
+    if (this.frozen !== undefined) return this.frozen.value;
+    return this.shownAttempt?.latest;
+  }
+
+  /**
+   * The event iterator starts consuming. Events are kept for it only from now on; one that comes
+   * late is told where the stream is: its status, its latest value, and how it ended.
+   */
+  attach(changes: boolean): void {
+    if (changes) this.changesWanted = true;
+    if (this.attached) return;
+    this.attached = true;
+    if (this.status === "idle") return;
+    const queue = this.queue;
+    queue.push({ type: "status", status: this.status === "complete" ? "validating" : this.status });
+    if (this.value !== undefined) {
+      const value = this.value;
+      queue.push(this.partialEvent(this.changesWanted ? [["=", "", value]] : undefined, value));
+    }
+    if (this.status === "complete") queue.push({ type: "status", status: "complete" });
+    if (this.lastEvent !== undefined) {
+      queue.push(this.lastEvent);
+      queue.close();
+    }
   }
 
   get progress(): Progress {
@@ -458,30 +601,37 @@ class StreamCore<T> {
   }
 
   watch(path: PathSegment[], fn: (value: unknown) => void): () => void {
-    const watcher = { path, last: valueAt(this.visible, path), fn };
+    const watcher = { path, last: valueAt(this.value, path), fn };
     this.watchers.add(watcher);
     return () => this.watchers.delete(watcher);
   }
 
   partials(): AsyncIterableIterator<unknown> {
-    const queue = new EventQueue<StreamEvent<T>>((a, b) => a.type === "partial" && b.type === "partial");
-    if (this.visible !== undefined)
-      queue.push({ type: "partial", value: this.visible as DeepPartial<T>, progress: this.shownProgress });
+    // Only partial events reach this queue, and each replaces the unread one: it holds one at most.
+    const queue = new EventQueue<StreamEvent<T>>((_, next) => next);
+    // A late reader gets the latest snapshot (also what a failed stream salvaged), then the end.
+    if (this.value !== undefined) queue.push(this.partialEvent(undefined));
     if (this.status === "error") queue.fail(this.error);
     else if (this.status === "complete") queue.close();
-    else this.extraQueues.add(queue);
+    else this.partialQueues.add(queue);
     const core = this;
+    let last: unknown = UNREAD;
     const iterator: AsyncIterableIterator<unknown> = {
       async next() {
         for (;;) {
           const item = await queue.next();
           if (item.done) return { done: true, value: undefined };
-          if (item.value.type === "partial") return { done: false, value: item.value.value };
+          if (item.value.type !== "partial") continue;
+          // The snapshot is made now, as the consumer pulls it: the latest, never one in between.
+          const value = item.value.value;
+          if (value === last) continue;
+          last = value;
+          return { done: false, value };
         }
       },
       async return() {
         queue.cancel();
-        core.extraQueues.delete(queue);
+        core.partialQueues.delete(queue);
         return { done: true, value: undefined };
       },
       [Symbol.asyncIterator]() {
@@ -495,7 +645,7 @@ class StreamCore<T> {
     const queue = new EventQueue<StreamElement<unknown>>();
     const sub = { path, pointer: toPointer(path), next: 0, queue };
     // Elements that completed before this call.
-    const current = valueAt(this.status === "complete" ? this.finalValue : this.visible, path);
+    const current = valueAt(this.value, path);
     if (Array.isArray(current)) {
       for (let i = 0; i < current.length; i++) {
         if (this.status !== "complete" && this.stateOf([...path, i]) !== "complete") break;
@@ -538,8 +688,9 @@ class StreamCore<T> {
   // ---- emitting ----------------------------------------------------------------------------
 
   private emit(event: StreamEvent<T>, toPartials = true): void {
-    this.queue.push(event);
-    if (toPartials) for (const q of this.extraQueues) q.push(event);
+    // No work and no memory for a consumer that does not exist.
+    if (this.attached) this.queue.push(event);
+    if (toPartials && event.type === "partial") for (const q of this.partialQueues) q.push(event);
     const set = this.listeners.get(event.type);
     if (set !== undefined) {
       for (const listener of [...set]) {
@@ -568,17 +719,90 @@ class StreamCore<T> {
     this.emit({ type: "status", status });
   }
 
+  /** A partial event whose value is the snapshot made when it is first read. */
+  private partialEvent(changes: StreamChange[] | undefined, known: unknown = UNREAD): StreamEvent<T> {
+    const core = this;
+    let value = known;
+    const event: PartialEvent = {
+      type: "partial",
+      get value() {
+        if (value === UNREAD) value = core.value;
+        return value;
+      },
+      progress: this.shownProgress,
+    };
+    if (changes !== undefined) event.changes = changes;
+    return event as StreamEvent<T>;
+  }
+
+  /** A visible change the parser of `attempt` reported (its value's snapshot is left unmade). */
+  showChange(attempt: Attempt, event: Extract<ParserEvent, { type: "add" | "append" }>): void {
+    if (attempt !== this.shownAttempt) return;
+    this.dirty = true;
+    if (!this.changesWanted) return;
+    const path = event.path;
+    const depth = path.length;
+    const fresh = this.fresh;
+    // Inside a container this batch added, the change is made to it: one operation, not one per
+    // member (the container is the parser's own copy for this event, seen by nobody yet).
+    const parent = depth > 0 && fresh.length >= depth ? fresh[depth - 1] : undefined;
+    if (parent !== undefined) {
+      const key = path[depth - 1];
+      if (event.type === "append") {
+        (parent as Record<PathSegment, string>)[key] += event.text;
+        return;
+      }
+      if (key === "__proto__") {
+        Object.defineProperty(parent, key, {
+          value: event.value,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      } else (parent as Record<PathSegment, unknown>)[key] = event.value;
+    } else if (event.type === "append") {
+      const pointer = toPointer(path);
+      const changes = this.pendingChanges;
+      const tail = changes[changes.length - 1];
+      // One chunk may bring several pieces of one string (escapes split it): one operation.
+      if (tail !== undefined && tail[0] === ">" && tail[1] === pointer) {
+        changes[changes.length - 1] = [">", pointer, tail[2] + event.text];
+      } else changes.push([">", pointer, event.text]);
+      return;
+    } else
+      this.pendingChanges.push(depth === 0 ? ["=", "", event.value] : ["+", toPointer(path), event.value]);
+    fresh.length = depth + 1;
+    fresh[depth] = typeof event.value === "object" && event.value !== null ? event.value : undefined;
+  }
+
   /**
-   * Called by an attempt after each chunk whose snapshot changed. A retry runs hidden while what it
+   * Containers added by the pending changes, by depth along the parser's path (see `showChange`);
+   * emptied whenever the pending changes are handed out.
+   */
+  private fresh: (object | undefined)[] = [];
+
+  /** Hands out the pending changes (a new batch starts). */
+  private takeChanges(): StreamChange[] {
+    const changes = this.pendingChanges;
+    this.pendingChanges = [];
+    this.fresh = [];
+    return changes;
+  }
+
+  /**
+   * Called by an attempt after each chunk it read. A retry runs hidden while what it
    * has agrees with what is on screen and is behind it (nothing flickers, nothing is reported
    * twice); it takes over once it has caught up, or as soon as it contradicts something shown,
    * after a `rewind` event that withdraws exactly what it contradicts.
    */
-  showPartial(attempt: Attempt, value: unknown, progress: Progress): void {
+  showPartial(attempt: Attempt, progress: Progress): void {
     if (attempt !== this.attempt) return;
     let rewound = false;
     if (attempt !== this.shownAttempt) {
+      // A hidden retry (rare) is compared with the screen by value: its snapshot is made here.
+      const value = attempt.latest;
       const shown = this.shownAttempt;
+      const before = this.value;
       const position = this.compareWithShown(attempt, shown, value);
       if (position.kind === "behind") return;
       const retracted = position.kind === "diverged" ? position.retracted : [];
@@ -587,25 +811,38 @@ class StreamCore<T> {
         rewound = true;
       }
       this.takeOver(attempt, shown, retracted);
+      // Its value replaces the screen's whole (for consumers of changes, one `=` at the root).
+      this.takeChanges();
+      if (!rewound && this.relink && jsonEqual(value, before)) this.dirty = false;
+      else {
+        this.dirty = value !== before;
+        if (this.dirty && this.changesWanted) this.pendingChanges.push(["=", "", value]);
+      }
     }
     // Progress never goes backwards (but through a rewind), and 100 is kept for `complete`. It is
     // kept current even when the value did not change (a chunk that only closes a string
-    // completes a field): `s.progress`.
+    // completes a field): `s.progress`. The tracker gives a new object only when progress moved.
     const last = this.shownProgress;
     if (rewound) {
+      this.sourceProgress = progress;
       this.shownProgress = { ...progress, percent: Math.min(99, progress.percent) };
-    } else if (progress !== last && progress.completed >= last.completed) {
+    } else if (progress !== this.sourceProgress && progress.completed >= last.completed) {
+      this.sourceProgress = progress;
       const percent = Math.min(99, Math.max(last.percent, progress.percent));
       this.shownProgress = { ...progress, percent: progress.total === 0 ? last.percent : percent };
     }
-    if (value === this.visible) return;
-    if (!rewound && this.relink && jsonEqual(value, this.visible)) {
-      // A retry that caught up exactly: the same answer, nothing new to show.
-      this.visible = value;
-      return;
-    }
-    this.visible = value;
-    this.emit({ type: "partial", value: value as DeepPartial<T>, progress: this.shownProgress });
+    this.flushPartial();
+  }
+
+  /** Emits the pending changes as one partial event (its value made when first read). */
+  private flushPartial(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    let changes: StreamChange[] | undefined;
+    if (this.changesWanted) changes = this.takeChanges();
+    this.emit(this.partialEvent(changes));
+    if (this.watchers.size === 0) return;
+    const value = this.value;
     const relink = this.relink;
     this.relink = false;
     for (const w of this.watchers) {
@@ -625,26 +862,52 @@ class StreamCore<T> {
 
   /** Where a hidden retry stands against the shown attempt: by text while the texts agree. */
   private compareWithShown(attempt: Attempt, shown: Attempt | undefined, value: unknown): Standing {
-    if (shown === undefined || this.visible === undefined) return { kind: "ahead" };
-    const a = attempt.text;
-    const b = shown.text;
-    let i = this.textAgreed;
-    const end = Math.min(a.length, b.length);
-    while (i < end && a.charCodeAt(i) === b.charCodeAt(i)) i++;
-    this.textAgreed = i;
-    if (i === b.length) return { kind: "ahead" };
-    if (i === a.length) {
+    const c = this.catchUp;
+    const visible = this.value;
+    if (shown === undefined || visible === undefined || c === undefined || c.attempt !== attempt) {
+      return { kind: "ahead" };
+    }
+    if (c.agreed === c.length) {
+      if (c.length >= c.shown.length) return { kind: "ahead" };
       // Its text so far is the shown text's beginning: whatever it reported repeats the screen.
       this.held = [];
       return { kind: "behind" };
     }
-    // The texts differ (another answer, or only other whitespace): compare what each shows.
+    // The texts differ (another answer, or the same written otherwise: escapes, key order):
+    // compare what each shows. Spaced out (every sixteenth of the shown text, and at the end) so
+    // that a long catch-up costs a bounded number of whole comparisons.
+    const ended = attempt.stateOf([]) === "complete";
+    if (!ended && c.length < c.nextComparisonAt) return { kind: "behind" };
+    c.nextComparisonAt = c.length + Math.max(256, Math.ceil(c.shown.length / 16));
     return standing(
-      this.visible,
+      visible,
       value,
       (path) => shown.stateOf(path) === "complete",
       (path) => attempt.stateOf(path) === "complete",
     );
+  }
+
+  /**
+   * Called by an attempt with each piece of answer text. A retry catching up compares it, without
+   * insignificant whitespace, with the shown attempt's text: one pass over each piece, so agreeing
+   * with what was shown costs the same however the retry is chunked (and ignores a retry that only
+   * spaces its JSON otherwise).
+   */
+  noteText(attempt: Attempt, delta: string): void {
+    const c = this.catchUp;
+    if (c === undefined || c.attempt !== attempt || attempt === this.shownAttempt) return;
+    const shown = c.shown;
+    for (let i = 0; i < delta.length; i++) {
+      const ch = delta.charCodeAt(i);
+      if (c.inString) {
+        if (c.escaped) c.escaped = false;
+        else if (ch === 0x5c) c.escaped = true;
+        else if (ch === 0x22) c.inString = false;
+      } else if (ch === 0x22) c.inString = true;
+      else if (ch === 0x20 || ch === 0x0a || ch === 0x0d || ch === 0x09) continue;
+      if (c.agreed === c.length && c.length < shown.length && shown.charCodeAt(c.length) === ch) c.agreed++;
+      c.length++;
+    }
   }
 
   /** Withdraws what a retry contradicts, for every consumer, before anything of the retry shows. */
@@ -683,6 +946,11 @@ class StreamCore<T> {
   private previous: Attempt | undefined;
   private retracted: string[] = [];
 
+  /** Someone would receive an event of this type (no event is made for nobody). */
+  private heard(type: StreamEventType): boolean {
+    return this.attached || (this.listeners.get(type)?.size ?? 0) > 0;
+  }
+
   /** Whether a notice about `path` repeats what the previous attempt already reported. */
   private repeats(path: PathSegment[], state: FieldState): boolean {
     const previous = this.previous;
@@ -701,6 +969,7 @@ class StreamCore<T> {
     // A retry re-reads fields the attempt before it already reported: report each once.
     if (this.repeats(path, "complete")) return;
     this.firstFieldMs ??= performance.now() - this.started;
+    if (!this.heard("field")) return;
     this.emit({ type: "field", path, pointer: toPointer(path), value });
   }
 
@@ -711,6 +980,7 @@ class StreamCore<T> {
       return;
     }
     if (this.repeats(path, state)) return;
+    if (!this.heard("field-state")) return;
     this.emit({ type: "field-state", path, pointer: toPointer(path), state });
   }
 
@@ -779,9 +1049,20 @@ class StreamCore<T> {
         const attempt = new Attempt(this, this.compiled, options, this.controller.signal, attemptNo);
         this.attempt = attempt;
         this.held = [];
-        this.textAgreed = 0;
+        this.catchUp =
+          this.shownAttempt === undefined
+            ? undefined
+            : {
+                attempt,
+                shown: withoutWhitespace(this.shownAttempt.text),
+                length: 0,
+                agreed: 0,
+                inString: false,
+                escaped: false,
+                nextComparisonAt: 0,
+              };
         // Nothing on screen yet: nothing to catch up with.
-        if (this.visible === undefined) this.shownAttempt = attempt;
+        if (this.value === undefined) this.shownAttempt = attempt;
         try {
           this.setStatus(options.request !== undefined ? "connecting" : "streaming");
           const value = await attempt.run(this.resolveProvider());
@@ -860,7 +1141,7 @@ class StreamCore<T> {
     if (error.partial === undefined) {
       // The failing attempt may have read past the last snapshot shown (the error came mid-chunk).
       const shown = attempt !== undefined && attempt === this.shownAttempt;
-      error.partial = shown ? (attempt.latest ?? this.visible) : this.visible;
+      error.partial = shown ? (attempt.latest ?? this.value) : this.value;
     }
     if (error.text === "" && attempt !== undefined) error.text = attempt.text;
     return error;
@@ -868,16 +1149,19 @@ class StreamCore<T> {
 
   private complete(value: T): void {
     this.endedAt = performance.now();
-    this.finalValue = value;
     // The final partial carries 100% for the event stream; `partials()` skips it when it only
     // repeats the last snapshot (a validator without transforms returns an equal value).
-    const repeat = jsonEqual(this.visible, value);
-    this.visible = value;
+    const repeat = jsonEqual(this.value, value);
+    this.finalValue = value;
     const total = Math.max(this.shownProgress.total, this.attempt?.progress.total ?? 0);
     this.shownProgress = { completed: total, total, percent: 100, pending: [] };
-    this.emit({ type: "partial", value: value as DeepPartial<T>, progress: this.shownProgress }, !repeat);
+    let changes: StreamChange[] | undefined;
+    if (this.changesWanted) changes = this.takeChanges();
+    this.dirty = false;
+    this.emit(this.partialEvent(changes, value), !repeat);
     this.setStatus("complete");
-    this.emit({ type: "complete", value, stats: this.snapshotStats() });
+    this.lastEvent = { type: "complete", value, stats: this.snapshotStats() };
+    this.emit(this.lastEvent);
     for (const sub of this.elementSubs) {
       const array = valueAt(value, sub.path);
       if (Array.isArray(array))
@@ -895,8 +1179,18 @@ class StreamCore<T> {
     if (TERMINAL.has(this.status)) return;
     this.endedAt = performance.now();
     this.error = error;
+    if (this.dirty && error.code === "schema_mismatch") {
+      // The chunk that failed was never shown: its values that broke the schema never show (a
+      // snapshot of the rest is made once, here, rather than one per chunk in case of failure).
+      let value = this.value;
+      for (const issue of error.issues ?? []) value = withoutPath(value, issue.path);
+      this.frozen = { value };
+    }
+    this.dirty = false;
     this.setStatus("error");
-    this.emit({ type: "error", error });
+    this.lastEvent = { type: "error", error };
+    this.emit(this.lastEvent);
+
     for (const sub of this.elementSubs) sub.queue.fail(error);
     this.elementSubs.clear();
     this.toolCallHub.close(error);
@@ -906,12 +1200,13 @@ class StreamCore<T> {
 
   /** Ends every consumer's queue (`partials()` throws `error`) and lets go of every reference. */
   private closeQueues(error?: StreamError): void {
-    this.queue.close();
-    for (const q of this.extraQueues) {
+    // An iterator that attaches later is told how it ended (see `attach`).
+    if (this.attached) this.queue.close();
+    for (const q of this.partialQueues) {
       if (error !== undefined) q.fail(error);
       else q.close();
     }
-    this.extraQueues.clear();
+    this.partialQueues.clear();
     this.watchers.clear();
     this.releaseSignal?.();
     this.releaseSignal = undefined;
@@ -921,6 +1216,24 @@ class StreamCore<T> {
   get signal(): AbortSignal {
     return this.controller.signal;
   }
+}
+
+/** `value` without the member at `path` (copies the containers on the path only). */
+function withoutPath(value: unknown, path: readonly PathSegment[]): unknown {
+  if (path.length === 0 || typeof value !== "object" || value === null) return value;
+  const [key, ...rest] = path;
+  if (!Object.hasOwn(value, key)) return value;
+  const child = (value as Record<PathSegment, unknown>)[key];
+  if (Array.isArray(value)) {
+    const copy = value.slice();
+    if (rest.length === 0) copy.length = Math.min(copy.length, Number(key));
+    else copy[Number(key)] = withoutPath(child, rest);
+    return copy;
+  }
+  const copy = { ...(value as Record<string, unknown>) };
+  if (rest.length === 0) delete copy[key as string];
+  else copy[key as string] = withoutPath(child, rest);
+  return copy;
 }
 
 /** Settles as `promise` does, or rejects with the signal's reason as soon as it aborts. */

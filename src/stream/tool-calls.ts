@@ -1,7 +1,7 @@
 import { StreamError } from "../errors/index.ts";
 import type { ToolCallEndEvent, ToolCallEvent } from "../providers/index.ts";
 import type { SchemaInput } from "../schema/index.ts";
-import { EventQueue } from "./event-queue.ts";
+import { EventQueue } from "../shared/index.ts";
 import type {
   StreamPartial,
   StreamValue,

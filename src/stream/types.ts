@@ -42,10 +42,26 @@ export interface StreamStats {
   commentary?: string;
 }
 
+/**
+ * One change to the visible value, as a patch operation on a JSON Pointer (RFC 6901):
+ * `["+", pointer, value]` adds a member or element (a value that streams in starts as `""`, `{}`
+ * or `[]`), `[">", pointer, text]` appends text to a string, `["=", pointer, value]` sets a value
+ * (the root as it appears, or the whole value when a retry takes over). The relay's wire format.
+ * A container in a `+` or `=` operation is shared: copy it before changing it.
+ */
+export type StreamChange = ["+", string, unknown] | [">", string, string] | ["=", string, unknown];
+
 /** Everything a structured stream tells, as a discriminated union on `type`. */
 export type StreamEvent<T = unknown, P = DeepPartial<T>> =
   | { type: "status"; status: StreamStatus }
-  | { type: "partial"; value: P; progress: Progress }
+  | {
+      type: "partial";
+      /** The latest snapshot, made when first read (a slow reader gets the newest one). */
+      value: P;
+      progress: Progress;
+      /** What changed since the previous partial event; only from `s.events({ changes: true })`. */
+      changes?: StreamChange[];
+    }
   | { type: "field"; path: PathSegment[]; pointer: string; value: unknown }
   | { type: "field-state"; path: PathSegment[]; pointer: string; state: FieldState }
   | { type: "retry"; attempt: number; delayMs: number; error: StreamError }

@@ -1,9 +1,22 @@
 /**
- * A single-consumer async queue. `coalesce` lets a newer item replace the last unread one of the
- * same kind (snapshots), so a slow reader sees the latest state rather than a backlog.
+ * A single-consumer async queue: the one queue of structream, used by the stream's consumers
+ * (`for await`, `partials()`, `elements()`) and by the browser client's subscription.
+ *
+ * Bounded for snapshots: `merge` lets a newer item replace (or be merged into) the last unread
+ * one, so a reader slower than the producer finds the latest partial value, not a backlog of
+ * them. Reading is O(1): a head index instead of `shift()`, which is O(n) and made a fast
+ * producer's backlog quadratic.
+ *
+ * @example
+ * ```ts
+ * const queue = new EventQueue<number>((last, next) => (last < 0 && next < 0 ? next : undefined));
+ * queue.push(-1);
+ * queue.push(-2); // replaces -1, unread
+ * queue.close();
+ * await queue.next(); // { done: false, value: -2 }
+ * ```
  */
 export class EventQueue<T> {
-  // A head index instead of shift(): shift is O(n), and a fast producer can buffer thousands.
   private items: T[] = [];
   private head = 0;
   private waiter: ((result: IteratorResult<T>) => void) | undefined;
@@ -11,7 +24,24 @@ export class EventQueue<T> {
   private closed = false;
   private failure: { error: unknown } | undefined;
 
-  constructor(private readonly coalesce?: (last: T, next: T) => boolean) {}
+  /**
+   * @param merge Called with the last unread item and a new one: returns the item that replaces
+   * the last one (the new one, or both merged), or `undefined` to queue the new one after it.
+   */
+  constructor(private readonly merge?: (last: T, next: T) => T | undefined) {}
+
+  /** Someone has asked for an item (so a failure pushed here is seen). */
+  hasConsumer = false;
+
+  /** Items buffered and not yet read. */
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** True once `close`, `fail` or `cancel` was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
 
   push(item: T): void {
     if (this.closed) return;
@@ -22,10 +52,15 @@ export class EventQueue<T> {
       waiter({ done: false, value: item });
       return;
     }
-    const last = this.items[this.items.length - 1];
-    if (this.coalesce !== undefined && this.items.length > this.head && this.coalesce(last, item)) {
-      this.items[this.items.length - 1] = item;
-    } else this.items.push(item);
+    const items = this.items;
+    if (this.merge !== undefined && items.length > this.head) {
+      const merged = this.merge(items[items.length - 1], item);
+      if (merged !== undefined) {
+        items[items.length - 1] = merged;
+        return;
+      }
+    }
+    items.push(item);
   }
 
   close(): void {
@@ -50,9 +85,6 @@ export class EventQueue<T> {
     if (this.failure !== undefined) failWaiter?.(this.failure.error);
     else waiter({ done: true, value: undefined });
   }
-
-  /** Someone has asked for an item (so a failure pushed here is seen). */
-  hasConsumer = false;
 
   next(): Promise<IteratorResult<T>> {
     this.hasConsumer = true;

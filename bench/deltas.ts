@@ -1,0 +1,405 @@
+/**
+ * The delta-native pipeline against the targets of issue 9, each as a ratio measured in one run
+ * (so the machine's load cancels out):
+ *
+ * - relay on a long string (256 KB in 8-char deltas) against the stream alone, and 1 MB against 256 KB;
+ * - a wide object through `structuredStream` with `for await`, 8,000 keys against 2,000;
+ * - peak live heap growth of an answer read only through `await s.result` (4,000 keys; 1 MB);
+ * - Ollama NDJSON against OpenAI SSE for one 8 MB answer in 16 KB chunks;
+ * - `structream parse --json` output bytes against the answer's (60 KB);
+ * - the whole stream with `for await` against the bare parser reading a snapshot per chunk (100 KB,
+ *   in 64-char and in 4-char chunks);
+ * - relay capacity: concurrent streams at a model's pace (70 deltas/s, 2 KB answers, one reader
+ *   each over loopback HTTP in a worker thread) with the p99 latency the relay adds.
+ *
+ * Run alone: `node --expose-gc --import tsx bench/deltas.ts [capacity]`.
+ */
+import { performance as nodePerformance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { runCli } from "../src/cli/index.ts";
+import { createParser } from "../src/json/index.ts";
+import { createRelay, toNodeHandler } from "../src/server/index.ts";
+import { structuredStream } from "../src/stream/index.ts";
+import {
+  type BenchContext,
+  type BenchSuite,
+  collectGarbage,
+  formatBytes,
+  markdownTable,
+  measure,
+} from "./harness.ts";
+
+/** `text` in pieces of `size` characters. */
+function pieces(text: string, size: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+async function* each<T>(items: readonly T[]): AsyncGenerator<T> {
+  for (const item of items) yield item;
+}
+
+const longString = (bytes: number) =>
+  JSON.stringify({ summary: "lorem ipsum dolor sit amet ".repeat(bytes / 27) });
+const wideObject = (keys: number) =>
+  JSON.stringify(Object.fromEntries(Array.from({ length: keys }, (_, i) => [`key_${i}`, `v${i}`])));
+
+/** A mixed answer of about `bytes`: a title, paragraphs, and a list of records. */
+function mixedAnswer(bytes: number): string {
+  const sections: unknown[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const section = {
+      heading: `Section ${i}`,
+      body: "The quick brown fox jumps over the lazy dog. ".repeat(6),
+      facts: [
+        { label: "year", value: 1400 + i },
+        { label: "place", value: `City ${i}` },
+      ],
+    };
+    size += JSON.stringify(section).length;
+    sections.push(section);
+  }
+  return JSON.stringify({ title: "A mixed answer", sections });
+}
+
+async function drain(iterable: AsyncIterable<unknown>): Promise<void> {
+  for await (const _ of iterable);
+}
+
+// ---- 1. relay on a long string ---------------------------------------------------------------
+
+async function relayOnce(text: string): Promise<void> {
+  const relay = createRelay({ keepAliveMs: 600_000 });
+  const { id } = await relay.start(structuredStream({ source: each(pieces(text, 8)), provider: "text" }));
+  const body = relay.respond(id).body;
+  if (body !== null) await drain(body as unknown as AsyncIterable<unknown>);
+  await relay.close();
+}
+
+async function streamOnce(text: string, size: number, read = false): Promise<void> {
+  const s = structuredStream({ source: each(pieces(text, size)), provider: "text" });
+  for await (const event of s) if (read && event.type === "partial") void event.value;
+}
+
+// ---- 3. memory -------------------------------------------------------------------------------
+
+/** Peak live heap growth (sampled after a full GC every `every` chunks) while `await s.result`. */
+async function peakHeapGrowth(text: string, size: number): Promise<number> {
+  const chunks = pieces(text, size);
+  const every = Math.max(1, Math.floor(chunks.length / 20));
+  collectGarbage();
+  const base = process.memoryUsage().heapUsed;
+  let peak = 0;
+  async function* sampled(): AsyncGenerator<string> {
+    for (let i = 0; i < chunks.length; i++) {
+      if (i % every === 0) {
+        collectGarbage();
+        peak = Math.max(peak, process.memoryUsage().heapUsed - base);
+      }
+      yield chunks[i];
+    }
+    collectGarbage();
+    peak = Math.max(peak, process.memoryUsage().heapUsed - base);
+  }
+  const s = structuredStream({ source: sampled(), provider: "text" });
+  await s.result;
+  return peak;
+}
+
+// ---- 4. NDJSON against SSE -------------------------------------------------------------------
+
+function encodeChunks(text: string, size: number): Uint8Array[] {
+  const bytes = new TextEncoder().encode(text);
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size));
+  return out;
+}
+
+function ollamaBody(answer: string): string {
+  const line = (content: string, done: boolean) =>
+    `${JSON.stringify({ model: "m", message: { role: "assistant", content }, done, ...(done ? { done_reason: "stop" } : {}) })}\n`;
+  return line(answer, false) + line("", true);
+}
+
+function sseBody(answer: string): string {
+  const event = (delta: object, finish: string | null) =>
+    `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  return `${event({ content: answer }, null)}${event({}, "stop")}data: [DONE]\n\n`;
+}
+
+async function wireOnce(chunks: Uint8Array[], provider: "ollama" | "openai-chat"): Promise<void> {
+  await structuredStream({ source: each(chunks), provider }).result;
+}
+
+// ---- 5. parse --json -------------------------------------------------------------------------
+
+async function parseJsonBytes(text: string): Promise<number> {
+  let bytes = 0;
+  const io = {
+    stdin: {
+      async *[Symbol.asyncIterator]() {
+        yield* pieces(text, 8);
+      },
+    },
+    stdout: { write: (s: string) => void (bytes += Buffer.byteLength(s)) },
+    stderr: { write: (s: string) => void (bytes += Buffer.byteLength(s)) },
+    env: {},
+    cwd: process.cwd(),
+  };
+  const code = await runCli(["parse", "-", "--json"], io);
+  if (code !== 0) throw new Error(`parse --json exited ${code}`);
+  return bytes;
+}
+
+// ---- 6. the stream against the bare parser ---------------------------------------------------
+
+function bareParser(chunks: string[]): void {
+  const parser = createParser();
+  for (const chunk of chunks) {
+    parser.push(chunk);
+    void parser.value;
+  }
+  parser.end();
+}
+
+// ---- 7. relay capacity -----------------------------------------------------------------------
+
+/** Absolute time in ms, comparable across threads. */
+const clock = () => performance.timeOrigin + performance.now();
+
+const READER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { url, streams } = workerData;
+const latencies = [];
+let exact = 0;
+const clock = () => performance.timeOrigin + performance.now();
+async function read(id, index) {
+  const response = await fetch(url + "/streams/" + id);
+  parentPort.postMessage({ connected: index });
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let text = "";
+  for await (const chunk of response.body) {
+    const now = clock();
+    buffer += decoder.decode(chunk, { stream: true });
+    let end;
+    while ((end = buffer.indexOf("\\n\\n")) !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const type = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      // Patches are the unnamed (message) events.
+      if ((type !== undefined && type !== "patch") || data === undefined) continue;
+      for (const op of JSON.parse(data)) {
+        if (op[0] === ">") text += op[2];
+        else if (op[1] === "/t") text = op[2];
+      }
+      // The newest complete time stamp in the text says when its delta left the model.
+      const stamps = text.split("|");
+      const stamp = Number(stamps[stamps.length - 2]);
+      if (stamps.length >= 2 && Number.isFinite(stamp)) latencies.push(now - stamp);
+    }
+  }
+  if (text.length >= 2000) exact++;
+}
+parentPort.on("message", async (ids) => {
+  await Promise.all(ids.map(read));
+  parentPort.postMessage({ done: true, latencies, exact });
+});
+`;
+
+interface CapacityResult {
+  streams: number;
+  p50: number;
+  p99: number;
+  exact: number;
+  serverBusy: number;
+}
+
+/** `streams` answers at 70 deltas a second, each read by one client in a worker over loopback HTTP. */
+async function relayCapacity(streams: number): Promise<CapacityResult> {
+  const { createServer } = await import("node:http");
+  const relay = createRelay({ keepAliveMs: 600_000, maxStreams: streams + 10, maxConnections: streams + 10 });
+  const server = createServer(toNodeHandler((request) => relay.handle(request)));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address() as { port: number };
+  const deltasPerAnswer = 128;
+  // Deltas of 16 characters, each its own send time: the reader measures the relay's delay.
+  const gates: (() => void)[] = [];
+  async function* paced(index: number): AsyncGenerator<string> {
+    // The answer starts once its reader is connected: what is measured is the relay's delay,
+    // not a backlog read late.
+    await new Promise<void>((resolve) => {
+      gates[index] = resolve;
+    });
+    yield '{"t":"';
+    for (let i = 0; i < deltasPerAnswer; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000 / 70));
+      yield `${clock().toFixed(1).padStart(15, "0")}|`;
+    }
+    yield '"}';
+  }
+  const ids: string[] = [];
+  for (let i = 0; i < streams; i++) {
+    // Each source starts once its reader could connect: the answers overlap fully.
+    const started = relay.start(structuredStream({ source: paced(i), provider: "text" }));
+    ids.push((await started).id);
+  }
+  const worker = new Worker(READER, {
+    eval: true,
+    workerData: { url: `http://127.0.0.1:${address.port}`, streams },
+  });
+  const elu = nodePerformance.eventLoopUtilization();
+  type Message = { connected?: number; latencies: number[]; exact: number };
+  const done = new Promise<Message>((resolve) =>
+    worker.on("message", (message: Message) => {
+      if (message.connected !== undefined) gates[message.connected]?.();
+      else resolve(message);
+    }),
+  );
+  worker.postMessage(ids);
+  const { latencies, exact } = await done;
+  const busy = nodePerformance.eventLoopUtilization(elu).utilization;
+  await worker.terminate();
+  await relay.close();
+  await new Promise((resolve) => server.close(resolve));
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  return { streams, p50: at(0.5), p99: at(0.99), exact, serverBusy: busy };
+}
+
+// ---- the suite -------------------------------------------------------------------------------
+
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+const ms = (value: number) => `${value.toFixed(0)} ms`;
+
+/** Runs every measurement; returns the markdown table and the capacity line. */
+export async function runDeltaBench(
+  options: { quick?: boolean; capacity?: number[]; table?: boolean } = {},
+): Promise<string> {
+  const quick = options.quick === true;
+  const rows: string[][] = [];
+  if (options.table === false) return (await capacityLines(options.capacity ?? [])).join("\n\n");
+  const budget = { budgetMs: quick ? 200 : 1500, minRuns: 1, maxRuns: quick ? 2 : 5, warmup: true };
+
+  const s256 = longString(quick ? 64_000 : 256_000);
+  const s1m = longString(quick ? 256_000 : 1_000_000);
+  const alone = await measure(() => streamOnce(s256, 8), budget);
+  const relayed = await measure(() => relayOnce(s256), budget);
+  const relayed1m = await measure(() => relayOnce(s1m), { ...budget, warmup: false });
+  rows.push([
+    "Relay / stream alone, 256 KB string in 8-char deltas",
+    "≤ 1.5x",
+    ratio(relayed.ms, alone.ms),
+    `${ms(relayed.ms)} vs ${ms(alone.ms)}`,
+  ]);
+  rows.push([
+    "Relay, 1 MB / 256 KB string",
+    "≤ 4x",
+    ratio(relayed1m.ms, relayed.ms),
+    `${ms(relayed1m.ms)} vs ${ms(relayed.ms)}`,
+  ]);
+
+  const wide2k = wideObject(quick ? 500 : 2_000);
+  const wide8k = wideObject(quick ? 2_000 : 8_000);
+  const w2 = await measure(() => streamOnce(wide2k, 8), budget);
+  const w8 = await measure(() => streamOnce(wide8k, 8), budget);
+  rows.push([
+    "Wide object, 8,000 / 2,000 keys, `for await`",
+    "≤ 5x",
+    ratio(w8.ms, w2.ms),
+    `${ms(w8.ms)} vs ${ms(w2.ms)}`,
+  ]);
+
+  const heap4k = await peakHeapGrowth(wideObject(4_000), 8);
+  const mixed1m = mixedAnswer(quick ? 256_000 : 1_000_000);
+  const heap1m = await peakHeapGrowth(mixed1m, 16);
+  rows.push([
+    "Peak heap growth, 4,000 keys, `await s.result`",
+    "≤ 16 MB",
+    formatBytes(heap4k),
+    `answer ${formatBytes(wideObject(4_000).length)}`,
+  ]);
+  rows.push([
+    "Peak heap growth / answer, 1 MB mixed answer",
+    "≤ 4x",
+    ratio(heap1m, mixed1m.length),
+    `${formatBytes(heap1m)} for ${formatBytes(mixed1m.length)}`,
+  ]);
+
+  const big = "x".repeat(quick ? 1_000_000 : 8_000_000);
+  const answer8m = JSON.stringify({ text: big.slice(0, big.length - 12) });
+  const ndjson = encodeChunks(ollamaBody(answer8m), 16_384);
+  const sse = encodeChunks(sseBody(answer8m), 16_384);
+  const wireBudget = { ...budget, maxRuns: 3 };
+  const tSse = await measure(() => wireOnce(sse, "openai-chat"), wireBudget);
+  const tNdjson = await measure(() => wireOnce(ndjson, "ollama"), wireBudget);
+  rows.push([
+    "Ollama NDJSON / OpenAI SSE, 8 MB answer in 16 KB chunks",
+    "≤ 2x",
+    ratio(tNdjson.ms, tSse.ms),
+    `${ms(tNdjson.ms)} vs ${ms(tSse.ms)}`,
+  ]);
+
+  const answer60k = mixedAnswer(60_000);
+  const cliBytes = await parseJsonBytes(answer60k);
+  rows.push([
+    "`parse --json` output / answer bytes, 60 KB answer",
+    "≤ 10x",
+    ratio(cliBytes, answer60k.length),
+    `${formatBytes(cliBytes)} for ${formatBytes(answer60k.length)}`,
+  ]);
+
+  const answer100k = mixedAnswer(100_000);
+  for (const [size, target] of [
+    [64, "≤ 2x"],
+    [4, "≤ 3x"],
+  ] as const) {
+    const chunks = pieces(answer100k, size);
+    const bare = await measure(() => bareParser(chunks), budget);
+    const whole = await measure(() => streamOnce(answer100k, size, true), budget);
+    rows.push([
+      `Stream with \`for await\` / bare parser + snapshot per chunk, 100 KB in ${size}-char chunks`,
+      target,
+      ratio(whole.ms, bare.ms),
+      `${ms(whole.ms)} vs ${ms(bare.ms)}`,
+    ]);
+  }
+
+  const table = markdownTable(["Target (issue 9)", "Goal", "Measured", "Figures"], rows);
+  const capacity = await capacityLines(options.capacity ?? (quick ? [100] : [500, 1_000, 2_000]));
+  return [table, ...capacity].join("\n\n");
+}
+
+async function capacityLines(counts: readonly number[]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const streams of counts) {
+    const result = await relayCapacity(streams);
+    lines.push(
+      `relay capacity: ${result.streams} streams at 70 deltas/s (2 KB answers, readers over loopback HTTP in a worker): ` +
+        `added latency p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (goal < 100 ms); ` +
+        `${result.exact}/${result.streams} complete; server thread busy ${(result.serverBusy * 100).toFixed(0)}%`,
+    );
+  }
+  return lines;
+}
+
+/** The suite `bench/index.ts` runs. */
+export const deltaSuite: BenchSuite = {
+  name: "deltas",
+  description:
+    "issue 9's targets: relay, wide values, memory, framing, CLI bytes, stream overhead, relay capacity",
+  async run(context: BenchContext): Promise<void> {
+    context.print(await runDeltaBench({ quick: context.quick }));
+  },
+};
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // `bench/deltas.ts 500 2000`: the capacity runs alone, at those counts.
+  const capacity = process.argv.slice(2).map(Number).filter(Number.isFinite);
+  console.log(await runDeltaBench(capacity.length > 0 ? { capacity, table: false } : {}));
+}

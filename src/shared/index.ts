@@ -1,0 +1,3 @@
+// Code that several layers share (the stream, the relay and the browser client) and that pulls in
+// nothing else: the browser client imports it without any server code.
+export { EventQueue } from "./event-queue.ts";
