@@ -509,10 +509,15 @@ describe("render coalescing", () => {
 
     source.push({ type: "status", status: "streaming" });
     let text = "";
-    for (let i = 0; i < 100; i++) {
-      text += String.fromCharCode(97 + (i % 26));
-      source.push(partial({ title: text }));
-    }
+    // One update per turn of the event loop: the relay merges the patches made within one turn,
+    // so a burst pushed at once would reach the client as a single event.
+    await act(async () => {
+      for (let i = 0; i < 100; i++) {
+        text += String.fromCharCode(97 + (i % 26));
+        source.push(partial({ title: text }));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    });
     await settle(100);
     // A hundred updates reached the client, and not one render yet.
     expect(values.length).toBe(before);

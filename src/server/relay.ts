@@ -300,25 +300,39 @@ export function createRelay(options: RelayOptions = {}): Relay {
     let ended = false;
 
     let stopping = false;
+    /** The stream's last event is queued: nothing more is read from the source. */
+    let closing = false;
+    /**
+     * Events made since the last write to the log, in order. What the stream produced within one
+     * turn of the event loop goes to the log together (and so to each reader in one write), with
+     * adjacent patches merged into one.
+     */
+    const pending: LogEvent[] = [];
+    /** The operations of the last pending event while it is a patch (encoded when written). */
+    let pendingOps: WirePatchOp[] | undefined;
+
     /**
      * Writes one event, riding out a log outage: a write that fails for want of the log is retried
-     * with backoff for up to `logOutageMs` (the source is not read meanwhile); a log that lost the
-     * stream (`log_reset`: Redis restarted without persistence) gets a snapshot first, so readers
-     * resync from it. Anything else, or an outage that lasts, fails the stream (and aborts its source).
+     * with backoff for up to `logOutageMs` (the source is not read meanwhile). Anything else, or an
+     * outage that lasts, fails the stream (and aborts its source). Returns `true` when the log lost
+     * the stream (`log_reset`: Redis restarted without persistence) and a snapshot of the state
+     * after the whole batch was written before the event, so readers resync from it.
      */
-    const durably = async (event: LogEvent) => {
+    const durably = async (event: LogEvent): Promise<boolean> => {
       const since = Date.now();
       let delay = 50;
       let resets = 0;
       let snapshotFirst = false;
+      let reset = false;
       for (;;) {
         try {
           if (snapshotFirst) {
             await log.append(id, { type: "snapshot", data: JSON.stringify({ value, status, progress }) });
             snapshotFirst = false;
+            reset = true;
           }
           await log.append(id, event);
-          return;
+          return reset;
         } catch (error) {
           if (isStructreamError(error) && error.code === "log_reset" && resets++ < 3) {
             snapshotFirst = true;
@@ -337,17 +351,35 @@ export function createRelay(options: RelayOptions = {}): Relay {
       }
     };
 
-    const append = async (name: string, data: string, last = false) => {
-      // The stream's failure is `stream-error` on the wire: an event named `error` would reach an
-      // EventSource's `onerror`, which also fires for every lost connection.
-      const type = name === "error" ? "stream-error" : name;
-      await durably(last ? { type, data, last } : { type, data });
-      if (last) {
-        ended = true;
-        return;
+    /** Encodes the pending patch: nothing more merges into it. */
+    const sealPatch = () => {
+      if (pendingOps === undefined) return;
+      pending[pending.length - 1].data = JSON.stringify(pendingOps);
+      pendingOps = undefined;
+    };
+
+    /** Events a snapshot of the state after the batch already holds (skipped after a reset). */
+    const inSnapshot = (type: string) =>
+      type === "patch" || type === "progress" || type === "status" || type === "rewind";
+
+    /**
+     * Writes the pending events to the log, then a snapshot when one is due. `value`, `status` and
+     * `progress` describe the log once the batch is in, so the snapshot goes after the whole batch.
+     */
+    const flush = async () => {
+      sealPatch();
+      const batch = pending.splice(0);
+      let reset = false;
+      for (const event of batch) {
+        if (reset && inSnapshot(event.type)) continue;
+        if (await durably(event)) reset = true;
+        if (event.last === true) {
+          ended = true;
+          return;
+        }
+        since++;
+        bytesSince += event.data.length;
       }
-      since++;
-      bytesSince += data.length;
       if ((since >= snapshotEvery && bytesSince >= 4 * lastSnapshotBytes) || since >= snapshotAtMost) {
         const snapshot = JSON.stringify({ value, status, progress });
         await durably({ type: "snapshot", data: snapshot });
@@ -357,7 +389,31 @@ export function createRelay(options: RelayOptions = {}): Relay {
       }
     };
 
-    const write = async (event: StreamEvent<unknown>) => {
+    const append = (name: string, data: string, last = false) => {
+      // The stream's failure is `stream-error` on the wire: an event named `error` would reach an
+      // EventSource's `onerror`, which also fires for every lost connection.
+      const type = name === "error" ? "stream-error" : name;
+      sealPatch();
+      pending.push(last ? { type, data, last } : { type, data });
+      if (last) closing = true;
+    };
+
+    /** Queues a patch, merged into the pending one before it (consecutive appends to one string joined). */
+    const appendPatch = (ops: readonly WirePatchOp[]) => {
+      if (pendingOps === undefined) {
+        pending.push({ type: "patch", data: "" });
+        pendingOps = ops.slice();
+        return;
+      }
+      for (const op of ops) {
+        const tail = pendingOps[pendingOps.length - 1];
+        if (op[0] === ">" && tail !== undefined && tail[0] === ">" && tail[1] === op[1]) {
+          pendingOps[pendingOps.length - 1] = [">", op[1], tail[2] + op[2]];
+        } else pendingOps.push(op);
+      }
+    };
+
+    const write = (event: StreamEvent<unknown>) => {
       switch (event.type) {
         case "status":
           if (event.status === status) return;
@@ -368,12 +424,11 @@ export function createRelay(options: RelayOptions = {}): Relay {
           let ops: WirePatchOp[];
           if (event.changes !== undefined) ops = event.changes;
           else ops = encodePatch(diff(value, event.value));
-          const data = ops.length > 0 ? JSON.stringify(ops) : "";
           // Progress first, so the client's partial event (on the patch) carries the new progress.
-          // `value` and `progress` must always describe the log so far: a snapshot may follow any append.
+          // `value` and `progress` must always describe the log so far: a snapshot may follow any write.
           if (event.progress !== undefined && !sameProgress(progress, event.progress)) {
             progress = event.progress;
-            await append("progress", JSON.stringify(progress));
+            append("progress", JSON.stringify(progress));
           }
           if (event.changes !== undefined) {
             doc.apply(ops);
@@ -382,7 +437,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
             value = event.value;
             doc = createChangeApplier(value);
           }
-          if (data !== "") await append("patch", data);
+          if (ops.length > 0) appendPatch(ops);
           return;
         }
         case "field": {
@@ -423,36 +478,40 @@ export function createRelay(options: RelayOptions = {}): Relay {
     // the chunk's `partial`: hold the notifications about values the client cannot see yet until the
     // patch that brings them is written, so a client never hears of a value before it has it.
     const held: StreamEvent<unknown>[] = [];
-    const flushHeld = async () => {
-      for (const event of held.splice(0)) await write(event);
+    const flushHeld = () => {
+      for (const event of held.splice(0)) write(event);
     };
-    const ordered = async (event: StreamEvent<unknown>) => {
+    const ordered = (event: StreamEvent<unknown>) => {
       if (event.type === "field" || event.type === "field-state") {
         const visible =
           event.type === "field"
             ? sameShallow(valueAt(value, event.path), event.value)
             : event.state !== "complete";
         if (held.length > 0 || !visible) held.push(event);
-        else await write(event);
+        else write(event);
         return;
       }
       if (event.type === "partial") {
-        await write(event);
-        await flushHeld();
+        write(event);
+        flushHeld();
         return;
       }
-      await flushHeld();
-      await write(event);
+      flushHeld();
+      write(event);
     };
 
     const iterator =
       typeof source.events === "function" ? source.events({ changes: true }) : source[Symbol.asyncIterator]();
     const ABORTED = Symbol("aborted");
+    const FLUSH = Symbol("flush");
+    type Next = IteratorResult<StreamEvent<unknown>> | typeof ABORTED | typeof FLUSH;
     let abortReason: unknown;
     let isAborted = false;
-    // One pending `next()` that an abort can cut short. (Promise.race against a shared abort promise
-    // would leave one reaction on it per event for the life of the stream.)
-    let interrupt: ((value: typeof ABORTED) => void) | undefined;
+    // One pending `next()` that an abort or a due flush can cut short. (Promise.race against a shared
+    // abort promise would leave one reaction on it per event for the life of the stream.)
+    let interrupt: ((value: typeof ABORTED | typeof FLUSH) => void) | undefined;
+    /** The source's `next()` not yet consumed (a wait cut short by a flush keeps it for the next). */
+    let inflight: Promise<IteratorResult<StreamEvent<unknown>>> | undefined;
     void aborted.then((reason) => {
       // An abort (a cancel, the relay closing) ends the wait for a log that is down.
       stopping = true;
@@ -460,18 +519,44 @@ export function createRelay(options: RelayOptions = {}): Relay {
       abortReason = reason;
       interrupt?.(ABORTED);
     });
-    const next = () =>
+    const next = (): Next | Promise<Next> =>
       isAborted
         ? ABORTED
-        : new Promise<IteratorResult<StreamEvent<unknown>> | typeof ABORTED>((resolve, reject) => {
+        : new Promise<Next>((resolve, reject) => {
             interrupt = resolve;
-            iterator.next().then(resolve, reject);
+            inflight ??= iterator.next();
+            inflight.then(resolve, reject);
           });
+    // Pending events are written once the events already due in this turn have been read: a
+    // macrotask later, so a burst (a network chunk, a slow turn) costs one log write and one socket
+    // write per reader.
+    let flushDue = false;
+    let flushTimer: ReturnType<typeof setImmediate> | undefined;
+    const scheduleFlush = () => {
+      if (flushTimer !== undefined || flushDue) return;
+      flushTimer = setImmediate(() => {
+        flushTimer = undefined;
+        flushDue = true;
+        interrupt?.(FLUSH);
+      });
+    };
+    /** Most events written in one batch (a snapshot is checked after each batch). */
+    const batchMost = Math.min(256, snapshotAtMost);
     let sourceDone = false;
     try {
-      while (!ended) {
+      while (!closing) {
+        if (
+          flushDue ||
+          pending.length >= batchMost ||
+          (pending.length > 0 && since + pending.length >= snapshotAtMost)
+        ) {
+          flushDue = false;
+          await flush();
+          continue;
+        }
         const result = await next();
         interrupt = undefined;
+        if (result === FLUSH) continue;
         if (result === ABORTED) {
           const reason = abortReason;
           const message =
@@ -480,23 +565,26 @@ export function createRelay(options: RelayOptions = {}): Relay {
               : reason instanceof Error
                 ? reason.message
                 : "The stream was aborted.";
-          await append("error", JSON.stringify(errorData(new StructreamError("aborted", message))), true);
+          append("error", JSON.stringify(errorData(new StructreamError("aborted", message))), true);
           break;
         }
+        inflight = undefined;
         if (result.done === true) {
           sourceDone = true;
           break;
         }
-        await ordered(result.value);
-        if (ended) sourceDone = true;
+        ordered(result.value);
+        if (closing) sourceDone = true;
+        else if (pending.length > 0) scheduleFlush();
       }
-      if (!ended) {
-        await append(
+      if (!closing) {
+        append(
           "error",
           JSON.stringify(errorData(new StructreamError("truncated", "The stream ended without a result."))),
           true,
         );
       }
+      await flush();
     } catch (error) {
       if (!ended) {
         // One try, not `durably`: when the log is what failed, waiting for it again helps no one.
@@ -507,6 +595,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         }
       }
     } finally {
+      if (flushTimer !== undefined) clearImmediate(flushTimer);
       // Stopped before the source did (abort, a log failure): make it stop too.
       if (!sourceDone) source.abort?.("The relay stopped reading the stream.");
       void Promise.resolve(iterator.return?.()).catch(() => {});
