@@ -310,6 +310,17 @@ export function createRelay(options: RelayOptions = {}): Relay {
     const pending: LogEvent[] = [];
     /** The operations of the last pending event while it is a patch (encoded when written). */
     let pendingOps: WirePatchOp[] | undefined;
+    /** How many of `pendingOps` are in `doc` (they are applied when the value is needed). */
+    let applied = 0;
+    /** The value the log describes with the pending events. */
+    const current = (): unknown => {
+      if (pendingOps !== undefined && applied < pendingOps.length) {
+        doc.apply(applied === 0 ? pendingOps : pendingOps.slice(applied));
+        applied = pendingOps.length;
+        value = doc.value;
+      }
+      return value;
+    };
 
     /**
      * Writes one event, riding out a log outage: a write that fails for want of the log is retried
@@ -354,6 +365,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     /** Encodes the pending patch: nothing more merges into it. */
     const sealPatch = () => {
       if (pendingOps === undefined) return;
+      current();
       pending[pending.length - 1].data = JSON.stringify(pendingOps);
       pendingOps = undefined;
     };
@@ -403,12 +415,19 @@ export function createRelay(options: RelayOptions = {}): Relay {
       if (pendingOps === undefined) {
         pending.push({ type: "patch", data: "" });
         pendingOps = ops.slice();
+        applied = 0;
         return;
       }
       for (const op of ops) {
-        const tail = pendingOps[pendingOps.length - 1];
+        const last = pendingOps.length - 1;
+        const tail = pendingOps[last];
         if (op[0] === ">" && tail !== undefined && tail[0] === ">" && tail[1] === op[1]) {
-          pendingOps[pendingOps.length - 1] = [">", op[1], tail[2] + op[2]];
+          pendingOps[last] = [">", op[1], tail[2] + op[2]];
+          // The tail is in the document already: so must its new text be.
+          if (last < applied) {
+            doc.apply([op]);
+            value = doc.value;
+          }
         } else pendingOps.push(op);
       }
     };
@@ -423,7 +442,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
           // The stream's own changes are the patch; only a source without them is diffed.
           let ops: WirePatchOp[];
           if (event.changes !== undefined) ops = event.changes;
-          else ops = encodePatch(diff(value, event.value));
+          else ops = encodePatch(diff(current(), event.value));
           // Progress first, so the client's partial event (on the patch) carries the new progress.
           // `value` and `progress` must always describe the log so far: a snapshot may follow any write.
           if (event.progress !== undefined && !sameProgress(progress, event.progress)) {
@@ -431,18 +450,22 @@ export function createRelay(options: RelayOptions = {}): Relay {
             append("progress", JSON.stringify(progress));
           }
           if (event.changes !== undefined) {
-            doc.apply(ops);
-            value = doc.value;
-          } else {
-            value = event.value;
-            doc = createChangeApplier(value);
+            // Applied to `doc` when the value is next needed (once per batch for a long string).
+            if (ops.length > 0) appendPatch(ops);
+            return;
           }
-          if (ops.length > 0) appendPatch(ops);
+          sealPatch();
+          value = event.value;
+          doc = createChangeApplier(value);
+          if (ops.length > 0) {
+            appendPatch(ops);
+            applied = ops.length;
+          }
           return;
         }
         case "field": {
           // The client already holds the value when the patch that completed it came first.
-          const known = valueAt(value, event.path);
+          const known = valueAt(current(), event.path);
           const same = known === event.value && known !== undefined;
           return append(
             "field",
@@ -461,7 +484,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
           return append("rewind", JSON.stringify({ retracted: event.retracted, attempt: event.attempt }));
         case "complete": {
           // The validated value is sent only when it differs from what the client has.
-          const same = diff(value, event.value).length === 0;
+          const same = diff(current(), event.value).length === 0;
           value = event.value;
           return append(
             "complete",
@@ -485,7 +508,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       if (event.type === "field" || event.type === "field-state") {
         const visible =
           event.type === "field"
-            ? sameShallow(valueAt(value, event.path), event.value)
+            ? sameShallow(valueAt(current(), event.path), event.value)
             : event.state !== "complete";
         if (held.length > 0 || !visible) held.push(event);
         else write(event);
