@@ -224,7 +224,10 @@ async function relayCapacity(streams: number): Promise<CapacityResult> {
   const { createServer } = await import("node:http");
   const relay = createRelay({ keepAliveMs: 600_000, maxStreams: streams + 10, maxConnections: streams + 10 });
   const server = createServer(toNodeHandler((request) => relay.handle(request)));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  // A backlog for every reader connecting at once (the default 511 resets some under load).
+  await new Promise<void>((resolve) =>
+    server.listen({ port: 0, host: "127.0.0.1", backlog: 4_096 }, resolve),
+  );
   const address = server.address() as { port: number };
   const deltasPerAnswer = 128;
   // Deltas of 16 characters, each its own send time: the reader measures the relay's delay.

@@ -181,6 +181,8 @@ const CANCELLED = "Stopped by the client.";
 const encoder = new TextEncoder();
 /** Characters encoded per write of a large event. */
 const PIECE = 16_384;
+/** Events a stream writes at once in one turn of the event loop before it batches the rest. */
+const BURST = 4;
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
 
 /** One SSE message as parts, the `data` string kept whole (see {@link formatSseEvent}). */
@@ -286,6 +288,20 @@ export function createRelay(options: RelayOptions = {}): Relay {
     } catch {
       return toPublicError(undefined);
     }
+  }
+
+  /** A number that changes once per turn of the event loop (one timer for all streams). */
+  let turn = 0;
+  let turnTimer = false;
+  function currentTurn(): number {
+    if (!turnTimer) {
+      turnTimer = true;
+      setImmediate(() => {
+        turn++;
+        turnTimer = false;
+      });
+    }
+    return turn;
   }
 
   async function pump(id: string, source: RelaySource, aborted: Promise<unknown>): Promise<void> {
@@ -550,9 +566,20 @@ export function createRelay(options: RelayOptions = {}): Relay {
             inflight ??= iterator.next();
             inflight.then(resolve, reject);
           });
-    // Pending events are written once the events already due in this turn have been read: a
-    // macrotask later, so a burst (a network chunk, a slow turn) costs one log write and one socket
-    // write per reader.
+    // Events are written as they come while they come one at a time (a model's pace: the lowest
+    // latency); past a few in one turn of the event loop (a burst: a network chunk holding many
+    // deltas, a source read faster than it is written), the rest of the turn's events wait for a
+    // macrotask and go out together: one log write and one socket write per reader.
+    let turnSeen = -1;
+    let eventsThisTurn = 0;
+    const inBurst = () => {
+      const turn = currentTurn();
+      if (turn !== turnSeen) {
+        turnSeen = turn;
+        eventsThisTurn = 0;
+      }
+      return ++eventsThisTurn > BURST;
+    };
     let flushDue = false;
     let flushTimer: ReturnType<typeof setImmediate> | undefined;
     const scheduleFlush = () => {
@@ -598,7 +625,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
         }
         ordered(result.value);
         if (closing) sourceDone = true;
-        else if (pending.length > 0) scheduleFlush();
+        else if (pending.length > 0) {
+          if (inBurst()) scheduleFlush();
+          else if (flushTimer === undefined) await flush();
+        }
       }
       if (!closing) {
         append(
