@@ -3,7 +3,8 @@
  *
  * The root entry point, read as a table of contents. Browser delivery lives in
  * `structream/server`, `structream/client` and `structream/react`; the local provider simulator
- * in `structream/simulator`.
+ * in `structream/simulator`; the parser alone, without the schema layer and ajv, in
+ * `structream/json`.
  *
  * @packageDocumentation
  */

@@ -388,6 +388,12 @@ export function checkExactlyOnce(events: readonly TappedEvent[]): string | undef
       current = e.connection;
       if (e.event === "snapshot" && id === last) continue;
     }
+    // A reader that fell behind a bounded log resyncs from a later snapshot, which carries the
+    // whole state (documented on maxEventsPerStream); a slow machine makes this happen.
+    if (e.event === "snapshot" && id > last) {
+      last = id;
+      continue;
+    }
     if (id !== last + 1) return `connection ${e.connection}: got id ${id} after ${last} (${e.event})`;
     last = id;
   }

@@ -95,11 +95,11 @@ requires(
     printed.length = 0;
   });
 
-  async function instance(): Promise<Instance> {
+  async function instance(logOutageMs = 30_000): Promise<Instance> {
     // No `error` listener of our own: the log must add one.
     const redis = new Redis(redisProcess!.url, { maxRetriesPerRequest: 2, retryStrategy: () => 50 });
     const log = createRedisEventLog({ redis, ttlSeconds: 60, blockMs: 200, timeoutMs: 300 });
-    const relay = createRelay({ log, token: true, logOutageMs: 30_000, onError: () => {} });
+    const relay = createRelay({ log, token: true, logOutageMs, onError: () => {} });
     const server = await serve((request) => relay.handle(request));
     const made = { redis, log, relay, server };
     instances.push(made);
@@ -186,6 +186,25 @@ requires(
     await late.done;
     expect(again.filter((e) => e.id !== undefined)[0]).toMatchObject({ id: "1" });
   }, 60_000);
+
+  it("aborts a running stream (its model call) when Redis stays away longer than logOutageMs", async () => {
+    redisProcess = await startRedis();
+    const a = await instance(500);
+    const source = fakeStream({ text: "x".repeat(20_000) }, { maxChunk: 1, delayMs: 1 });
+    const { id, token } = await a.relay.start(source);
+    const s = subscribe(`${a.server.url}/streams/${id}`, {
+      token,
+      retry: { baseDelayMs: 20, maxRetries: 3 },
+    });
+    s.on("error", () => {});
+    while (s.value === undefined) await new Promise((r) => setTimeout(r, 5));
+    await redisProcess.kill();
+    await a.relay.finished(id);
+    expect(source.aborted).toBe(true);
+    expect(a.relay.running).toBe(0);
+    await expect(s.done).rejects.toMatchObject({ code: "provider_error", status: 503 });
+    expect(a.relay.connections).toBe(0);
+  }, 30_000);
 
   it("forgets ended streams on a restart without persistence (404), and says so", async () => {
     redisProcess = await startRedis();

@@ -154,9 +154,14 @@ describe("over HTTP", () => {
   });
 
   it("keeps a quiet connection alive with ping comments", async () => {
+    // The model stays silent until the reader has seen two pings: causality, not a clock.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const { id, token } = await relay.start({
       async *[Symbol.asyncIterator]() {
-        await new Promise((r) => setTimeout(r, 200));
+        await released;
         yield { type: "status", status: "streaming" };
         yield { type: "partial", value: 1, progress: { completed: 1, total: 1, percent: 99, pending: [] } };
         yield {
@@ -174,8 +179,15 @@ describe("over HTTP", () => {
         };
       },
     });
-    const text = await (await fetch(`${server.url}/streams/${id}?token=${token}`)).text();
+    const response = await fetch(`${server.url}/streams/${id}?token=${token}`);
+    const decoder = new TextDecoder();
+    let text = "";
+    for await (const chunk of response.body!) {
+      text += decoder.decode(chunk, { stream: true });
+      if ((text.match(/^: ping$/gm)?.length ?? 0) >= 2) release();
+    }
     expect(text.match(/^: ping$/gm)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    expect(text).toMatch(/event: complete/);
   });
 });
 

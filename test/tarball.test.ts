@@ -5,7 +5,7 @@
  * simulator, and `serve` with its page and assets. The copy keeps the pack's rebuild away from the
  * dist/ that other test files read while this one runs.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   cpSync,
   mkdirSync,
@@ -148,6 +148,46 @@ describe("the packed tarball installed into a scratch project", () => {
     );
     const value = JSON.parse(out) as Record<string, unknown>;
     expect(typeof value.title).toBe("string");
+  });
+
+  it("type-checks a consumer's imports of every subpath against the shipped declarations", () => {
+    writeFileSync(
+      join(app, "check.ts"),
+      [
+        'import { compileSchema, structuredStream, type StreamEvent } from "structream";',
+        'import { createParser, type JsonParser } from "structream/json";',
+        'import { createRelay } from "structream/server";',
+        'import { subscribe } from "structream/client";',
+        'import { startSimulator } from "structream/simulator";',
+        'import { useStructuredStream } from "structream/react";',
+        "const parser: JsonParser = createParser();",
+        'parser.push("{}");',
+        "export const used = [compileSchema, structuredStream, createRelay, subscribe, startSimulator, useStructuredStream, parser];",
+        "export type Event = StreamEvent<{ title: string }>;",
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(
+      join(app, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          target: "ES2022",
+          lib: ["ES2023", "DOM", "DOM.Iterable"],
+          strict: true,
+          noEmit: true,
+          // The React subpath's declarations import React's types, which this app did not install.
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ["check.ts"],
+      }),
+    );
+    const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+    const result = spawnSync(process.execPath, [tsc, "-p", app], { cwd: app, encoding: "utf8" });
+    expect(`${result.stdout}${result.stderr}`).toBe("");
+    expect(result.status).toBe(0);
   });
 
   it("serves the demo page and every asset it references with 200", async () => {

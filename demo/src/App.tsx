@@ -460,14 +460,11 @@ function seconds(ms: number): string {
  */
 function Toast({ answer, run }: { answer: Answer; run: number }) {
   const [notice, setNotice] = useState<Notice | undefined>();
-  const [hidden, setHidden] = useState(false);
+  // The version of the notice that faded or was dismissed: any change to the notice shows it again.
+  const [hiddenVersion, setHiddenVersion] = useState<string | undefined>();
   const previousConnection = useRef(answer.connection);
   const seenRetries = useRef(0);
   const keys = useRef(0);
-  const show = (next: Notice) => {
-    setNotice(next);
-    setHidden(false);
-  };
 
   // A new run: the previous run's notice is not news any more.
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset on each new run only.
@@ -484,7 +481,7 @@ function Toast({ answer, run }: { answer: Answer; run: number }) {
     const before = previousConnection.current;
     previousConnection.current = connection;
     if (connection === "reconnecting" && before !== "reconnecting") {
-      show({ kind: "connection", key: ++keys.current, phase: "lost", after: lastEventId ?? "0" });
+      setNotice({ kind: "connection", key: ++keys.current, phase: "lost", after: lastEventId ?? "0" });
     } else if (connection === "open" && before === "reconnecting") {
       setNotice((n) => (n?.kind === "connection" ? { ...n, phase: "resumed" } : n));
     }
@@ -498,7 +495,7 @@ function Toast({ answer, run }: { answer: Answer; run: number }) {
     }
     seenRetries.current = retries.length;
     const retry = retries[retries.length - 1]!;
-    show({
+    setNotice({
       kind: "retry",
       key: ++keys.current,
       phase: "waiting",
@@ -527,15 +524,19 @@ function Toast({ answer, run }: { answer: Answer; run: number }) {
   }, [notice, events, status]);
 
   // A notice whose news is over (resumed, retried, or the stream ended) fades after a while.
-  const settledKey =
-    notice !== undefined && (notice.phase === "resumed" || notice.phase === "retried" || !RUNNING.has(status))
-      ? `${notice.key}:${notice.phase}`
-      : undefined;
+  const version =
+    notice === undefined
+      ? undefined
+      : `${notice.key}:${notice.phase}:${notice.kind === "retry" && notice.replaced === true}`;
+  const settled =
+    notice !== undefined &&
+    (notice.phase === "resumed" || notice.phase === "retried" || !RUNNING.has(status));
   useEffect(() => {
-    if (settledKey === undefined) return;
-    const timer = setTimeout(() => setHidden(true), SETTLED_NOTICE_MS);
+    if (!settled || version === undefined) return;
+    const timer = setTimeout(() => setHiddenVersion(version), SETTLED_NOTICE_MS);
     return () => clearTimeout(timer);
-  }, [settledKey]);
+  }, [settled, version]);
+  const hidden = version === undefined || version === hiddenVersion;
 
   let body: ReactNode = null;
   if (notice !== undefined && !hidden) {
@@ -577,7 +578,12 @@ function Toast({ answer, run }: { answer: Answer; run: number }) {
           {notice.kind === "connection" ? "⇄" : "↻"}
         </span>
         {text}
-        <button type="button" className="notice-close" aria-label="Dismiss" onClick={() => setHidden(true)}>
+        <button
+          type="button"
+          className="notice-close"
+          aria-label="Dismiss"
+          onClick={() => setHiddenVersion(version)}
+        >
           ×
         </button>
       </div>

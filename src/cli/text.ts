@@ -87,7 +87,9 @@ export function graphemes(text: string): string[] {
  * ```
  */
 export function charWidth(grapheme: string): number {
-  return stringWidth(grapheme, { countAnsiEscapeCodes: true });
+  // A terminal gives one cluster at most two cells; string-width sums the spacing marks of some
+  // clusters (U+1D160, a musical note, measures 3), which would let a "fitting" line overflow.
+  return Math.min(2, stringWidth(grapheme, { countAnsiEscapeCodes: true }));
 }
 
 /**
@@ -101,8 +103,14 @@ export function charWidth(grapheme: string): number {
  * ```
  */
 export function displayWidth(text: string): number {
-  return stringWidth(text, { countAnsiEscapeCodes: true });
+  if (PRINTABLE_ASCII.test(text)) return text.length;
+  let width = 0;
+  for (const { segment } of segmenter.segment(text)) width += charWidth(segment);
+  return width;
 }
+
+/** Text whose width is its length: the common case, measured without segmenting. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * The head of `text` that fits in `width` columns, ending in `…` when it was cut.

@@ -123,6 +123,8 @@ export class Attempt {
   text = "";
   private readonly parser: JsonParser;
   private readonly tracker: SchemaTracker;
+  /** Text length at which `text` is flattened next (see `pushText`). */
+  private flattenAt = 4096;
   private readonly abort = new AbortController();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly idleTimeoutMs: number;
@@ -577,6 +579,12 @@ export class Attempt {
 
   private pushText(delta: string): void {
     this.text += delta;
+    if (this.text.length >= this.flattenAt) {
+      // The text is a rope of every delta (two small objects each, several times the text);
+      // flattened each time it doubles, it stays about its own size at O(n) total cost.
+      this.text.charCodeAt(0);
+      this.flattenAt = 2 * this.text.length;
+    }
     this.core.noteText(this, delta);
     if (this.parseError !== undefined) return;
     try {

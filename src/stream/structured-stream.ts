@@ -841,7 +841,8 @@ class StreamCore<T> {
     this.dirty = false;
     let changes: StreamChange[] | undefined;
     if (this.changesWanted) changes = this.takeChanges();
-    this.emit(this.partialEvent(changes));
+    // Nobody to tell (a stream read only through `await s.result`): no event is made.
+    if (this.heard("partial") || this.partialQueues.size > 0) this.emit(this.partialEvent(changes));
     if (this.watchers.size === 0) return;
     const value = this.value;
     const relink = this.relink;
