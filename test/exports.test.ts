@@ -62,7 +62,7 @@ const surfaces: Record<string, string[]> = {
     "writeResponseToNode",
   ],
   "structream/client": ["subscribe"],
-  "structream/simulator": ["generateValue", "parseFault", "splitDeltas", "startSimulator"],
+  "structream/simulator": ["SIM_BLOCKS", "generateValue", "parseFault", "splitDeltas", "startSimulator"],
 };
 
 describe("the public surface", () => {

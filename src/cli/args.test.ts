@@ -137,11 +137,21 @@ describe("parse and simulate arguments", () => {
       firstByteDelayMs: undefined,
       retryAfterMs: undefined,
       diverge: false,
+      blocks: undefined,
       help: false,
     });
     expect(
       parseCommandArgs("simulate", ["--first-byte-delay", "0", "--retry-after=250ms", "--diverge"]),
     ).toMatchObject({ firstByteDelayMs: 0, retryAfterMs: 250, diverge: true });
+    expect(parseCommandArgs("simulate", ["--blocks", "thinking, tools"])).toMatchObject({
+      blocks: ["thinking", "tools"],
+    });
+    expect(run("-s", "a.json", "-p", "x", "--simulator", "--blocks=preamble,server-tool")).toMatchObject({
+      blocks: ["preamble", "server-tool"],
+    });
+    expect(() => run("-s", "a.json", "-p", "x", "--blocks", "thoughts")).toThrow(
+      /--blocks: "thoughts" is not one of preamble, thinking/,
+    );
     expect(() => parseCommandArgs("simulate", ["--port", "70000"])).toThrow(
       /--port needs a whole number from 0 to 65535/,
     );

@@ -1,7 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { StructreamError } from "../errors/index.ts";
 import { isProviderId, type ProviderId } from "../providers/index.ts";
-import { parseFault } from "../simulator/index.ts";
+import { parseFault, SIM_BLOCKS, type SimBlock } from "../simulator/index.ts";
 
 /** The commands of the CLI. */
 export type Command = "run" | "parse" | "simulate";
@@ -57,6 +57,8 @@ export interface RunArgs extends OutputArgs {
   seed: number | string | undefined;
   /** The simulator answers each retry differently (`divergeOnRetry`). */
   diverge: boolean;
+  /** Blocks the simulator writes beside the answer (preamble, thinking, tools, server-tool). */
+  blocks: SimBlock[] | undefined;
   /** Save the raw response body, with timings, for `parse --pace recorded`. */
   record: string | undefined;
 }
@@ -89,6 +91,8 @@ export interface SimulateArgs {
   retryAfterMs: number | undefined;
   /** Each retry gets a different answer (`divergeOnRetry`). */
   diverge: boolean;
+  /** Blocks written beside every answer (preamble, thinking, tools, server-tool). */
+  blocks: SimBlock[] | undefined;
   help: boolean;
 }
 
@@ -121,6 +125,7 @@ const RUN_OPTIONS = {
   pace: { type: "string" },
   seed: { type: "string" },
   diverge: { type: "boolean" },
+  blocks: { type: "string" },
   record: { type: "string" },
 } satisfies Options;
 
@@ -141,6 +146,7 @@ const SIMULATE_OPTIONS = {
   "first-byte-delay": { type: "string" },
   "retry-after": { type: "string" },
   diverge: { type: "boolean" },
+  blocks: { type: "string" },
   help: { type: "boolean", short: "h" },
 } satisfies Options;
 
@@ -217,6 +223,15 @@ function faultArg(value: string, command: Command): string {
     throw new UsageError(`--fault: ${(error as Error).message}`, command);
   }
   return value;
+}
+
+function blocksArg(value: string, command: Command): SimBlock[] {
+  const names = value.split(",").map((name) => name.trim());
+  for (const name of names) {
+    if (!(SIM_BLOCKS as readonly string[]).includes(name))
+      throw new UsageError(`--blocks: "${name}" is not one of ${SIM_BLOCKS.join(", ")}.`, command);
+  }
+  return names as SimBlock[];
 }
 
 function seedArg(value: string): number | string {
@@ -296,6 +311,7 @@ function parseRunArgs(argv: readonly string[]): RunArgs {
     pace: values.pace === undefined ? undefined : simPaceArg(values.pace, "run"),
     seed: values.seed === undefined ? undefined : seedArg(values.seed),
     diverge: values.diverge === true,
+    blocks: values.blocks === undefined ? undefined : blocksArg(values.blocks, "run"),
     record: values.record,
   };
   if (args.help) return args;
@@ -366,6 +382,7 @@ function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
         ? undefined
         : durationMs("--retry-after", values["retry-after"], "simulate", true),
     diverge: values.diverge === true,
+    blocks: values.blocks === undefined ? undefined : blocksArg(values.blocks, "simulate"),
     help: values.help === true,
   };
 }

@@ -64,6 +64,8 @@ Simulator only:
       --seed <seed>         the answer's seed (same seed, same answer)
       --diverge             each retry gets a different answer (with --fault drop-once: the
                             retry contradicts what the first attempt showed)
+      --blocks <list>       blocks beside the answer, as real responses carry them:
+                            preamble, thinking, tools, server-tool (comma-separated)
 
 -p is --prompt in every command (serve and simulate take the port as --port only).
 
@@ -131,6 +133,7 @@ Options:
                             300ms, ±30%; 0 for none)
       --retry-after <duration>  what a 429 asks the client to wait (default 1s)
       --diverge             each retry (same provider, model and prompt) gets a different answer
+      --blocks <list>       blocks beside every answer: preamble, thinking, tools, server-tool
   -h, --help                this help
 
 Endpoints: the --base-url of "structream run --provider <id>" (the banner prints them):

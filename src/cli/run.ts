@@ -104,6 +104,7 @@ export function resolveTarget(args: RunArgs, env: CliIo["env"]): Target {
     args.pace && "--pace",
     args.seed !== undefined && "--seed",
     args.diverge && "--diverge",
+    args.blocks !== undefined && "--blocks",
   ].filter(Boolean);
   if (simOnly.length > 0) {
     throw new UsageError(
@@ -154,6 +155,7 @@ export async function runCommand(args: RunArgs, io: CliIo): Promise<number> {
       ...(args.fault !== undefined ? { fault: args.fault } : {}),
       ...(args.seed !== undefined ? { seed: args.seed } : {}),
       ...(args.diverge ? { divergeOnRetry: true } : {}),
+      ...(args.blocks !== undefined ? { blocks: args.blocks } : {}),
     });
     baseURL = simulatorBaseUrl(simulator.url, target.provider);
     apiKey = "simulator";

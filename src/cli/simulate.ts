@@ -69,6 +69,7 @@ export async function simulateCommand(args: SimulateArgs, io: CliIo): Promise<nu
       ...(args.firstByteDelayMs !== undefined ? { firstByteDelayMs: args.firstByteDelayMs } : {}),
       ...(args.retryAfterMs !== undefined ? { retryAfterMs: args.retryAfterMs } : {}),
       ...(args.diverge ? { divergeOnRetry: true } : {}),
+      ...(args.blocks !== undefined ? { blocks: args.blocks } : {}),
       onRequest: (event) => io.stderr.write(requestLine(event)),
     });
   } catch (error) {

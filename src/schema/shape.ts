@@ -100,25 +100,25 @@ class Node implements SchemaNode {
 
   constructor(
     readonly tree: SchemaTree,
-    init: NodeInit,
+    fields: NodeInit,
     private readonly makeMembers: (() => Node[] | undefined) | undefined,
     readonly discriminatorKey: string | undefined,
   ) {
-    this.id = init.id;
-    this.refs = init.refs;
-    this.schemas = init.schemas;
-    this.locations = init.locations;
-    this.skip = init.skip;
-    this.types = init.types;
-    this.values = init.values;
-    this.required = init.required;
-    this.minItems = init.minItems;
-    this.maxItems = init.maxItems;
-    this.format = init.format;
-    this.pattern = init.pattern;
-    this.stream = init.stream;
-    this.gate = init.gate;
-    this.never = init.never;
+    this.id = fields.id;
+    this.refs = fields.refs;
+    this.schemas = fields.schemas;
+    this.locations = fields.locations;
+    this.skip = fields.skip;
+    this.types = fields.types;
+    this.values = fields.values;
+    this.required = fields.required;
+    this.minItems = fields.minItems;
+    this.maxItems = fields.maxItems;
+    this.format = fields.format;
+    this.pattern = fields.pattern;
+    this.stream = fields.stream;
+    this.gate = fields.gate;
+    this.never = fields.never;
   }
 
   get members(): readonly Node[] | undefined {

@@ -132,7 +132,7 @@
  * @packageDocumentation
  */
 
-export type { SimBlock, SimulatedProvider } from "./answer.ts";
+export { SIM_BLOCKS, type SimBlock, type SimulatedProvider } from "./answer.ts";
 export { type SplitDeltasOptions, splitDeltas } from "./deltas.ts";
 export { type Fault, type FaultKind, parseFault } from "./faults.ts";
 export { type GenerateValueOptions, generateValue } from "./generate-value.ts";

@@ -19,7 +19,10 @@ export type Standing = { kind: "behind" } | { kind: "ahead" } | { kind: "diverge
 
 /**
  * Compares a retry's snapshot `next` with the snapshot `shown`; `shownComplete` and `nextComplete`
- * tell which values each attempt has finished (a finished value contradicts any other).
+ * tell which values each attempt has finished (a finished value contradicts any other). They are
+ * asked only along each snapshot's last spine: JSON arrives in document order, so a value with a
+ * later sibling is finished, and so is everything inside a finished value. That keeps a whole
+ * comparison linear in the snapshots' size.
  */
 export function standing(
   shown: unknown,
@@ -28,15 +31,24 @@ export function standing(
   nextComplete: CompleteAt,
 ): Standing {
   if (shown === undefined) return { kind: "ahead" };
-  const missing: PathSegment[][] = [];
-  uncovered(shown, next, [], shownComplete, nextComplete, missing);
-  if (missing.length === 0) return { kind: "ahead" };
-  const contradicted: PathSegment[][] = [];
-  contradictions(shown, next, [], shownComplete, nextComplete, contradicted);
-  if (contradicted.length === 0) return { kind: "behind" };
+  const ctx: Context = { shownComplete, nextComplete, out: [] };
+  const sDone = shownComplete([]);
+  const nDone = next !== undefined && nextComplete([]);
+  uncovered(shown, next, [], sDone, nDone, ctx);
+  if (ctx.out.length === 0) return { kind: "ahead" };
+  const missing = ctx.out;
+  ctx.out = [];
+  contradictions(shown, next, [], sDone, nDone, ctx);
+  if (ctx.out.length === 0) return { kind: "behind" };
   // Once it takes over, the new snapshot replaces the old one: withdraw all it does not have yet,
   // not only what it contradicts (nothing may step back silently).
   return { kind: "diverged", retracted: missing.map((p) => toPointer(p)) };
+}
+
+interface Context {
+  shownComplete: CompleteAt;
+  nextComplete: CompleteAt;
+  out: PathSegment[][];
 }
 
 function kindOf(value: unknown): string {
@@ -45,16 +57,25 @@ function kindOf(value: unknown): string {
   return typeof value;
 }
 
-/** Collects the topmost paths where `next` contradicts `shown` (neither can grow into the other). */
+/** Whether a child is finished: inside a finished parent, before a sibling, or as its attempt says. */
+function childDone(parentDone: boolean, last: boolean, path: PathSegment[], at: CompleteAt): boolean {
+  return parentDone || !last || at(path);
+}
+
+/**
+ * Collects the topmost paths where `next` contradicts `shown` (neither can grow into the other).
+ * `sDone` and `nDone`: whether `shown` and `next` are finished.
+ */
 function contradictions(
   shown: unknown,
   next: unknown,
   path: PathSegment[],
-  shownComplete: CompleteAt,
-  nextComplete: CompleteAt,
-  out: PathSegment[][],
+  sDone: boolean,
+  nDone: boolean,
+  ctx: Context,
 ): void {
   if (next === undefined || shown === undefined) return;
+  const out = ctx.out;
   const kind = kindOf(shown);
   if (kind !== kindOf(next)) {
     out.push(path);
@@ -64,41 +85,51 @@ function contradictions(
     const a = shown as string;
     const b = next as string;
     if (a === b) return;
-    if (b.startsWith(a) ? shownComplete(path) : a.startsWith(b) ? nextComplete(path) : true) out.push(path);
+    if (b.startsWith(a) ? sDone : a.startsWith(b) ? nDone : true) out.push(path);
     return;
   }
   if (kind === "array") {
     const a = shown as unknown[];
     const b = next as unknown[];
-    if (b.length > a.length && shownComplete(path)) {
+    if (b.length > a.length && sDone) {
       out.push(path);
       return;
     }
-    const found: PathSegment[][] = [];
+    ctx.out = [];
     const common = Math.min(a.length, b.length);
-    for (let i = 0; i < common; i++)
-      contradictions(a[i], b[i], [...path, i], shownComplete, nextComplete, found);
-    if (a.length > b.length && nextComplete(path)) {
-      for (let i = b.length; i < a.length; i++) found.push([...path, i]);
+    for (let i = 0; i < common; i++) {
+      const child = [...path, i];
+      const sChild = childDone(sDone, i === a.length - 1, child, ctx.shownComplete);
+      const nChild = childDone(nDone, i === b.length - 1, child, ctx.nextComplete);
+      contradictions(a[i], b[i], child, sChild, nChild, ctx);
     }
-    escalate(path, found, shownComplete, out);
+    if (a.length > b.length && nDone) for (let i = b.length; i < a.length; i++) ctx.out.push([...path, i]);
+    escalate(path, ctx.out, sDone, out);
+    ctx.out = out;
     return;
   }
   if (kind === "object") {
     const a = shown as Record<string, unknown>;
     const b = next as Record<string, unknown>;
-    if (shownComplete(path) && Object.keys(b).some((key) => !Object.hasOwn(a, key))) {
+    const keysB = Object.keys(b);
+    if (sDone && keysB.some((key) => !Object.hasOwn(a, key))) {
       out.push(path);
       return;
     }
-    const nextDone = nextComplete(path);
-    const found: PathSegment[][] = [];
-    for (const key of Object.keys(a)) {
-      if (Object.hasOwn(b, key))
-        contradictions(a[key], b[key], [...path, key], shownComplete, nextComplete, found);
-      else if (nextDone) found.push([...path, key]);
+    const keysA = Object.keys(a);
+    const lastA = keysA[keysA.length - 1];
+    const lastB = keysB[keysB.length - 1];
+    ctx.out = [];
+    for (const key of keysA) {
+      const child = [...path, key];
+      if (Object.hasOwn(b, key)) {
+        const sChild = childDone(sDone, key === lastA, child, ctx.shownComplete);
+        const nChild = childDone(nDone, key === lastB, child, ctx.nextComplete);
+        contradictions(a[key], b[key], child, sChild, nChild, ctx);
+      } else if (nDone) ctx.out.push(child);
     }
-    escalate(path, found, shownComplete, out);
+    escalate(path, ctx.out, sDone, out);
+    ctx.out = out;
     return;
   }
   if (shown !== next) out.push(path);
@@ -113,48 +144,62 @@ function uncovered(
   shown: unknown,
   next: unknown,
   path: PathSegment[],
-  shownComplete: CompleteAt,
-  nextComplete: CompleteAt,
-  out: PathSegment[][],
+  sDone: boolean,
+  nDone: boolean,
+  ctx: Context,
 ): void {
   if (shown === undefined) return;
+  const out = ctx.out;
   const kind = kindOf(shown);
-  if (next === undefined || kind !== kindOf(next) || (shownComplete(path) && !nextComplete(path))) {
+  if (next === undefined || kind !== kindOf(next) || (sDone && !nDone)) {
     out.push(path);
     return;
   }
   if (kind === "string") {
     const a = shown as string;
     const b = next as string;
-    if (a !== b && (!b.startsWith(a) || shownComplete(path))) out.push(path);
+    if (a !== b && (!b.startsWith(a) || sDone)) out.push(path);
     return;
   }
   if (kind === "array") {
     const a = shown as unknown[];
     const b = next as unknown[];
-    if (shownComplete(path) && a.length !== b.length) {
+    if (sDone && a.length !== b.length) {
       out.push(path);
       return;
     }
-    const found: PathSegment[][] = [];
-    for (let i = 0; i < a.length; i++)
-      uncovered(a[i], b[i], [...path, i], shownComplete, nextComplete, found);
-    escalate(path, found, shownComplete, out);
+    ctx.out = [];
+    for (let i = 0; i < a.length; i++) {
+      const child = [...path, i];
+      const sChild = childDone(sDone, i === a.length - 1, child, ctx.shownComplete);
+      const nChild = i < b.length && childDone(nDone, i === b.length - 1, child, ctx.nextComplete);
+      uncovered(a[i], b[i], child, sChild, nChild, ctx);
+    }
+    escalate(path, ctx.out, sDone, out);
+    ctx.out = out;
     return;
   }
   if (kind === "object") {
     const a = shown as Record<string, unknown>;
     const b = next as Record<string, unknown>;
-    if (shownComplete(path) && Object.keys(b).some((key) => !Object.hasOwn(a, key))) {
+    const keysB = Object.keys(b);
+    if (sDone && keysB.some((key) => !Object.hasOwn(a, key))) {
       out.push(path);
       return;
     }
-    const found: PathSegment[][] = [];
-    for (const key of Object.keys(a)) {
-      const child = Object.hasOwn(b, key) ? b[key] : undefined;
-      uncovered(a[key], child, [...path, key], shownComplete, nextComplete, found);
+    const keysA = Object.keys(a);
+    const lastA = keysA[keysA.length - 1];
+    const lastB = keysB[keysB.length - 1];
+    ctx.out = [];
+    for (const key of keysA) {
+      const child = [...path, key];
+      const has = Object.hasOwn(b, key);
+      const sChild = childDone(sDone, key === lastA, child, ctx.shownComplete);
+      const nChild = has && childDone(nDone, key === lastB, child, ctx.nextComplete);
+      uncovered(a[key], has ? b[key] : undefined, child, sChild, nChild, ctx);
     }
-    escalate(path, found, shownComplete, out);
+    escalate(path, ctx.out, sDone, out);
+    ctx.out = out;
     return;
   }
   if (shown !== next) out.push(path);
@@ -164,14 +209,9 @@ function uncovered(
  * A finished container was reported whole (its `field` event carries its value): a change inside
  * it withdraws the container itself.
  */
-function escalate(
-  path: PathSegment[],
-  found: PathSegment[][],
-  shownComplete: CompleteAt,
-  out: PathSegment[][],
-): void {
+function escalate(path: PathSegment[], found: PathSegment[][], done: boolean, out: PathSegment[][]): void {
   if (found.length === 0) return;
-  if (shownComplete(path)) out.push(path);
+  if (done) out.push(path);
   else for (const p of found) out.push(p);
 }
 
@@ -214,4 +254,33 @@ export function withoutWhitespace(text: string): string {
   }
   if (text.length > start) parts.push(text.slice(start));
   return parts.join("");
+}
+
+/**
+ * The field states of a snapshot, read from the snapshot itself: a value present with a later
+ * sibling (or inside a finished value) is finished, since JSON arrives in document order; only the
+ * last spine asks `completeAt`. Linear in the path's depth, however wide the containers are.
+ */
+export function stateReader(snapshot: unknown, completeAt: CompleteAt): (path: PathSegment[]) => FieldState {
+  const lastKeys = new WeakMap<object, string>();
+  const lastOf = (container: object): string => {
+    let key = lastKeys.get(container);
+    if (key === undefined) {
+      key = Array.isArray(container) ? String(container.length - 1) : (Object.keys(container).at(-1) ?? "");
+      lastKeys.set(container, key);
+    }
+    return key;
+  };
+  return (path) => {
+    let node = snapshot;
+    let done = false;
+    if (node === undefined) return "pending";
+    for (const segment of path) {
+      if (node === null || typeof node !== "object" || !Object.hasOwn(node, segment)) return "pending";
+      if (!done && lastOf(node) !== String(segment)) done = true;
+      node = (node as Record<PathSegment, unknown>)[segment];
+    }
+    if (done) return "complete";
+    return completeAt(path) ? "complete" : "streaming";
+  };
 }

@@ -22,7 +22,7 @@ import { backoffDelay, type RetryOptions, sleep } from "./backoff.ts";
 import type { AnswerChannel } from "./channels.ts";
 import { checkOptions } from "./options.ts";
 import { jsonEqual, reportConsumerError } from "./report.ts";
-import { isWithin, STATE_RANK, type Standing, standing, withoutWhitespace } from "./rewind.ts";
+import { isWithin, STATE_RANK, type Standing, standing, stateReader, withoutWhitespace } from "./rewind.ts";
 import { ToolCallHub, type ToolCallOf, type ToolCallStream, type ToolSchemas } from "./tool-calls.ts";
 import type {
   DeepPartial,
@@ -799,12 +799,13 @@ class StreamCore<T> {
     if (attempt !== this.attempt) return;
     let rewound = false;
     if (attempt !== this.shownAttempt) {
-      // A hidden retry (rare) is compared with the screen by value: its snapshot is made here.
-      const value = attempt.latest;
+      // A hidden retry is compared with the screen by text while the texts agree; its snapshot
+      // is made only when a comparison of values is due, or when it takes over.
       const shown = this.shownAttempt;
       const before = this.value;
-      const position = this.compareWithShown(attempt, shown, value);
+      const position = this.compareWithShown(attempt, shown);
       if (position.kind === "behind") return;
+      const value = attempt.latest;
       const retracted = position.kind === "diverged" ? position.retracted : [];
       if (retracted.length > 0) {
         this.rewind(retracted, attempt);
@@ -862,14 +863,15 @@ class StreamCore<T> {
   }
 
   /** Where a hidden retry stands against the shown attempt: by text while the texts agree. */
-  private compareWithShown(attempt: Attempt, shown: Attempt | undefined, value: unknown): Standing {
+  private compareWithShown(attempt: Attempt, shown: Attempt | undefined): Standing {
     const c = this.catchUp;
     const visible = this.value;
     if (shown === undefined || visible === undefined || c === undefined || c.attempt !== attempt) {
       return { kind: "ahead" };
     }
+    // The shown text is a prefix of the retry's: it has caught up.
+    if (c.agreed >= c.shown.length) return { kind: "ahead" };
     if (c.agreed === c.length) {
-      if (c.length >= c.shown.length) return { kind: "ahead" };
       // Its text so far is the shown text's beginning: whatever it reported repeats the screen.
       this.held = [];
       return { kind: "behind" };
@@ -882,7 +884,7 @@ class StreamCore<T> {
     c.nextComparisonAt = c.length + Math.max(256, Math.ceil(c.shown.length / 16));
     return standing(
       visible,
-      value,
+      attempt.latest,
       (path) => shown.stateOf(path) === "complete",
       (path) => attempt.stateOf(path) === "complete",
     );
@@ -932,20 +934,22 @@ class StreamCore<T> {
 
   /** The retry becomes the shown attempt; its held notices go out, less what repeats the screen. */
   private takeOver(attempt: Attempt, shown: Attempt | undefined, retracted: string[]): void {
+    // What was on screen says which notices the retry's repeat (read before the switch).
+    this.previous =
+      shown === undefined ? undefined : stateReader(this.value, (path) => shown.stateOf(path) === "complete");
     this.shownAttempt = attempt;
     this.relink = shown !== undefined;
     const held = this.held;
     this.held = [];
-    this.previous = shown;
-    this.retracted = retracted;
+    this.retracted = new Set(retracted);
     for (const notice of held) notice();
     this.previous = undefined;
-    this.retracted = [];
+    this.retracted = new Set();
   }
 
-  /** During a takeover: the attempt that was on screen, and what the rewind withdrew. */
-  private previous: Attempt | undefined;
-  private retracted: string[] = [];
+  /** During a takeover: the states of what was on screen, and what the rewind withdrew. */
+  private previous: ((path: PathSegment[]) => FieldState) | undefined;
+  private retracted = new Set<string>();
 
   /** Someone would receive an event of this type (no event is made for nobody). */
   private heard(type: StreamEventType): boolean {
@@ -956,9 +960,16 @@ class StreamCore<T> {
   private repeats(path: PathSegment[], state: FieldState): boolean {
     const previous = this.previous;
     if (previous === undefined) return false;
-    const pointer = toPointer(path);
-    for (const r of this.retracted) if (isWithin(pointer, r)) return false;
-    return STATE_RANK[previous.stateOf(path)] >= STATE_RANK[state];
+    if (this.retracted.size > 0) {
+      // Withdrawn (itself or a container of it): it is news again.
+      let pointer = toPointer(path);
+      for (;;) {
+        if (this.retracted.has(pointer)) return false;
+        if (pointer === "") break;
+        pointer = pointer.slice(0, pointer.lastIndexOf("/"));
+      }
+    }
+    return STATE_RANK[previous(path)] >= STATE_RANK[state];
   }
 
   showField(attempt: Attempt, path: PathSegment[], value: unknown): void {
