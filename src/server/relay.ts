@@ -181,6 +181,9 @@ const CANCELLED = "Stopped by the client.";
 const encoder = new TextEncoder();
 /** Characters encoded per write of a large event. */
 const PIECE = 16_384;
+/** Runs `task` in a later turn of the event loop (`setImmediate` where there is one: Node, Bun, Deno). */
+const macrotask: (task: () => void) => void =
+  typeof setImmediate === "function" ? (task) => void setImmediate(task) : (task) => void setTimeout(task, 0);
 /** Events a stream writes at once in one turn of the event loop before it batches the rest. */
 const BURST = 4;
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
@@ -296,7 +299,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
   function currentTurn(): number {
     if (!turnTimer) {
       turnTimer = true;
-      setImmediate(() => {
+      macrotask(() => {
         turn++;
         turnTimer = false;
       });
@@ -581,10 +584,12 @@ export function createRelay(options: RelayOptions = {}): Relay {
       return ++eventsThisTurn > BURST;
     };
     let flushDue = false;
-    let flushTimer: ReturnType<typeof setImmediate> | undefined;
+    let flushTimer: boolean | undefined;
     const scheduleFlush = () => {
       if (flushTimer !== undefined || flushDue) return;
-      flushTimer = setImmediate(() => {
+      flushTimer = true;
+      macrotask(() => {
+        if (flushTimer === undefined) return;
         flushTimer = undefined;
         flushDue = true;
         interrupt?.(FLUSH);
@@ -648,7 +653,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         }
       }
     } finally {
-      if (flushTimer !== undefined) clearImmediate(flushTimer);
+      flushTimer = undefined;
       // Stopped before the source did (abort, a log failure): make it stop too.
       if (!sourceDone) source.abort?.("The relay stopped reading the stream.");
       void Promise.resolve(iterator.return?.()).catch(() => {});
