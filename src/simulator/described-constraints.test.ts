@@ -53,8 +53,10 @@ describe("constraints moved into a description", () => {
             additionalProperties: false,
           }).schema as { properties: { v: Record<string, unknown> } };
           const restored = withDescribedConstraints(sent.properties.v);
-          for (const [key, v] of Object.entries(extra))
-            expect(restored[key]).toEqual(JSON.parse(JSON.stringify(v)));
+          // Compared as JSON: a keyword the rewrite keeps in place stays -0, one it moves into the
+          // description comes back as 0, and JSON cannot tell the two apart.
+          const asJson = (x: unknown) => JSON.parse(JSON.stringify(x));
+          for (const [key, v] of Object.entries(extra)) expect(asJson(restored[key])).toEqual(asJson(v));
         },
       ),
       { numRuns: RUNS },
