@@ -20,6 +20,18 @@ import {
 import type { Progress, StreamEvent, StreamStats } from "../src/stream/index.ts";
 import { jsonDiff } from "./support/json-equal.ts";
 
+/**
+ * Waits until `condition()` holds, polling every few milliseconds. The bound only turns a hang into
+ * a clear failure naming `what`; no test asserts a duration.
+ */
+export async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** A small, fast, seedable PRNG (mulberry32). */
 export function createRandom(seed: number): () => number {
   let a = seed >>> 0;

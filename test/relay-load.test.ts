@@ -18,6 +18,7 @@ import {
   serve,
   type TappedEvent,
   tapFetch,
+  until,
 } from "./relay-fixtures.ts";
 import { jsonDiff } from "./support/json-equal.ts";
 
@@ -195,11 +196,3 @@ describe("relay under load with faults (issue 12)", () => {
     }
   }, 300_000);
 });
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

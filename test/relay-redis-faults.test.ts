@@ -27,6 +27,7 @@ import {
   type TappedEvent,
   type TestServer,
   tapFetch,
+  until,
 } from "./relay-fixtures.ts";
 import { type RedisProcess, redisServerPath, startRedis } from "./support/redis.ts";
 import { requires } from "./support/requires.ts";
@@ -37,15 +38,6 @@ interface Instance {
   relay: Relay;
   server: TestServer;
 }
-
-const until = async (condition: () => boolean, what: string) => {
-  // A generous bound that only turns a hang into a clear failure; no test asserts a duration.
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 /** `inner`'s events, holding back everything after the `at`-th until `gate` opens. */
 function pausable(inner: RelaySource, at: number, gate: Promise<unknown>): RelaySource {

@@ -17,6 +17,7 @@ import {
   type TappedEvent,
   type TestServer,
   tapFetch,
+  until,
 } from "./relay-fixtures.ts";
 
 let relay: Relay;
@@ -47,14 +48,6 @@ afterAll(async () => {
   expect(server.sockets.size).toBe(0);
   expect(await new Promise((resolve) => server.server.getConnections((_, n) => resolve(n)))).toBe(0);
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe("over HTTP", () => {
   it("delivers a stream to a browser-style client", async () => {
@@ -109,7 +102,7 @@ describe("over HTTP", () => {
     const fields: string[] = [];
     s.on("field", (e) => fields.push(e.pointer));
     for (const atEvents of [20, 120]) {
-      await waitFor(() => tapped.length >= atEvents);
+      await until(() => tapped.length >= atEvents, `${atEvents} events`);
       server.cut();
     }
     expect(await s.done).toEqual(answer);
@@ -147,9 +140,9 @@ describe("over HTTP", () => {
       signal: controller.signal,
     });
     expect(response.status).toBe(200);
-    await waitFor(() => relay.connections > 0);
+    await until(() => relay.connections > 0, "the connection");
     controller.abort();
-    await waitFor(() => relay.connections === 0);
+    await until(() => relay.connections === 0, "the connection to be freed");
     relay.abort(id);
   });
 

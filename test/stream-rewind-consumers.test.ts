@@ -17,7 +17,7 @@ import { createRelay, type Relay } from "../src/server/index.ts";
 import { type Simulator, startSimulator } from "../src/simulator/index.ts";
 import { type StreamEvent, structuredStream } from "../src/stream/index.ts";
 import { answerSchema } from "./fixtures/stream/harness.ts";
-import { serve, type TappedEvent, type TestServer, tapFetch } from "./relay-fixtures.ts";
+import { serve, type TappedEvent, type TestServer, tapFetch, until } from "./relay-fixtures.ts";
 
 let sim: Simulator;
 let relay: Relay;
@@ -141,14 +141,6 @@ function divergent(first: string[], second: string[], delayMs: number) {
   };
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 describe("the relay and the browser client", () => {
   it("carry the rewind across a dropped connection, once, and end on the retry's answer", async () => {
     const first = ['{"title":"Soup",', '"steps":["Boil water",', '"Add salt"'];
@@ -169,7 +161,7 @@ describe("the relay and the browser client", () => {
       client.on(type, (e) => events.push(e as StreamEvent));
     }
     // Drop the connection while the first attempt is still on screen.
-    await waitFor(() => tapped.some((e) => e.event === "field"));
+    await until(() => tapped.some((e) => e.event === "field"), "a field event");
     server.cut();
     const value = await client.done;
     expect(value).toEqual({ title: "Stew", steps: ["Brown the meat", "Simmer"] });
