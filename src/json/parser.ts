@@ -218,7 +218,12 @@ class Parser implements JsonParser {
   private strHeldHigh = "";
   /** The state the parser failed in (a string's partial text stays visible after an error). */
   private failedIn = VALUE;
-  /** The path of the value being read, shared by every event (see {@link ParserEvent}). */
+  /**
+   * The path of the value being read, shared by every event (see {@link ParserEvent}): one segment
+   * per open frame (`path[d]` is `frames[d].key`). Kept as a stack (push on open, pop on close):
+   * cutting and growing an array's length per event makes V8 reallocate it and costs more than the
+   * parse itself.
+   */
   private readonly path: PathSegment[] = [];
 
   // Number or literal being read.
@@ -373,7 +378,7 @@ class Parser implements JsonParser {
     let text = tailHigh ? piece.slice(0, -1) : piece;
     if (this.strHeldHigh !== "") text = this.strHeldHigh + text;
     this.strHeldHigh = tailHigh ? piece[piece.length - 1] : "";
-    if (text !== "") onEvent({ type: "append", path: this.livePath(this.frames.length), text });
+    if (text !== "") onEvent({ type: "append", path: this.path, text });
   }
 
   private assertOpen(): void {
@@ -555,23 +560,14 @@ class Parser implements JsonParser {
 
   // ---- events -----------------------------------------------------------------------------
 
-  /**
-   * The live path: one segment per open frame (`path[d]` is `frames[d].key`), so it is the path
-   * of the value being read. Kept as a stack (push on open, pop on close): cutting and growing an
-   * array's length per event makes V8 reallocate it and costs more than the parse itself.
-   */
-  private livePath(_depth: number): PathSegment[] {
-    return this.path;
-  }
-
   private emitStart(kind: ValueKind): Hold {
     const onEvent = this.onEvent;
     if (onEvent === undefined) return undefined;
-    return onEvent({ type: "start", path: this.livePath(this.frames.length), kind }) ?? undefined;
+    return onEvent({ type: "start", path: this.path, kind }) ?? undefined;
   }
 
-  private emitAdd(depth: number, value: unknown): void {
-    this.onEvent?.({ type: "add", path: this.livePath(depth), value });
+  private emitAdd(value: unknown): void {
+    this.onEvent?.({ type: "add", path: this.path, value });
   }
 
   /** Positions the cursor on the next member or element before a value starts. */
@@ -597,8 +593,8 @@ class Parser implements JsonParser {
       this.root = value;
       this.state = DONE;
       if (onEvent !== undefined) {
-        if (!shown) this.emitAdd(0, value);
-        onEvent({ type: "end", path: this.livePath(0), value });
+        if (!shown) this.emitAdd(value);
+        onEvent({ type: "end", path: this.path, value });
       }
       return;
     }
@@ -631,16 +627,16 @@ class Parser implements JsonParser {
     this.state = AFTER;
     if (onEvent === undefined) return;
     // Changes come before the value's `end`, so whoever reports the end has shown the value.
-    if (visible && !shown) this.emitAdd(depth, value);
+    if (visible && !shown) this.emitAdd(value);
     else if (released) {
       f.visible = true;
       const so = f.isArray ? (f.builder as unknown[]).slice() : { ...(f.builder as Record<string, unknown>) };
       // The parent's own path, for this one event.
       const key = this.path.pop() as PathSegment;
-      this.emitAdd(depth - 1, so);
+      this.emitAdd(so);
       this.path.push(key);
     }
-    onEvent({ type: "end", path: this.livePath(depth), value });
+    onEvent({ type: "end", path: this.path, value });
   }
 
   private open(isArray: boolean, i: number): void {
@@ -657,7 +653,7 @@ class Parser implements JsonParser {
     if (this.onEvent !== undefined) {
       if (this.heldFrames === 0) {
         frame.visible = true;
-        this.emitAdd(this.frames.length, isArray ? [] : {});
+        this.emitAdd(isArray ? [] : {});
       }
       this.path.push(0);
     }
@@ -852,7 +848,7 @@ class Parser implements JsonParser {
       this.strShown = !this.strHeld && this.heldFrames === 0;
       if (this.strShown) {
         this.changed = true;
-        this.emitAdd(this.frames.length, "");
+        this.emitAdd("");
       }
       this.state = STRING;
       return i + 1;
@@ -909,8 +905,7 @@ class Parser implements JsonParser {
         if (shown && this.onEvent !== undefined) {
           // What the last snapshot lacks: this chunk's part, and a high surrogate held back.
           const rest = this.strHeldHigh + (i > start ? text.slice(start, i) : "");
-          if (rest !== "")
-            this.onEvent({ type: "append", path: this.livePath(this.frames.length), text: rest });
+          if (rest !== "") this.onEvent({ type: "append", path: this.path, text: rest });
           this.strHeldHigh = "";
         }
         this.str = "";
