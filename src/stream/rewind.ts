@@ -34,11 +34,11 @@ export function standing(
   const ctx: Context = { shownComplete, nextComplete, out: [] };
   const sDone = shownComplete([]);
   const nDone = next !== undefined && nextComplete([]);
-  uncovered(shown, next, [], sDone, nDone, ctx);
+  differences(shown, next, [], sDone, nDone, ctx, true);
   if (ctx.out.length === 0) return { kind: "ahead" };
   const missing = ctx.out;
   ctx.out = [];
-  contradictions(shown, next, [], sDone, nDone, ctx);
+  differences(shown, next, [], sDone, nDone, ctx, false);
   if (ctx.out.length === 0) return { kind: "behind" };
   // Once it takes over, the new snapshot replaces the old one: withdraw all it does not have yet,
   // not only what it contradicts (nothing may step back silently).
@@ -63,21 +63,29 @@ function childDone(parentDone: boolean, last: boolean, path: PathSegment[], at: 
 }
 
 /**
- * Collects the topmost paths where `next` contradicts `shown` (neither can grow into the other).
+ * Collects the topmost paths where `next` contradicts `shown` (neither can grow into the other),
+ * or, with `uncovered`, where `next` does not have what `shown` has: not a prefix of it, or
+ * finished in `shown` but not (or otherwise) in `next`; empty then when `next` covers `shown`, so
+ * it can take over without anything (a value or a field state) stepping back.
  * `sDone` and `nDone`: whether `shown` and `next` are finished.
  */
-function contradictions(
+function differences(
   shown: unknown,
   next: unknown,
   path: PathSegment[],
   sDone: boolean,
   nDone: boolean,
   ctx: Context,
+  uncovered: boolean,
 ): void {
-  if (next === undefined || shown === undefined) return;
+  if (shown === undefined) return;
   const out = ctx.out;
+  if (next === undefined) {
+    if (uncovered) out.push(path);
+    return;
+  }
   const kind = kindOf(shown);
-  if (kind !== kindOf(next)) {
+  if (kind !== kindOf(next) || (uncovered && sDone && !nDone)) {
     out.push(path);
     return;
   }
@@ -85,13 +93,14 @@ function contradictions(
     const a = shown as string;
     const b = next as string;
     if (a === b) return;
-    if (b.startsWith(a) ? sDone : a.startsWith(b) ? nDone : true) out.push(path);
+    const grows = b.startsWith(a);
+    if (uncovered ? !grows || sDone : grows ? sDone : a.startsWith(b) ? nDone : true) out.push(path);
     return;
   }
   if (kind === "array") {
     const a = shown as unknown[];
     const b = next as unknown[];
-    if (b.length > a.length && sDone) {
+    if (sDone && (uncovered ? a.length !== b.length : b.length > a.length)) {
       out.push(path);
       return;
     }
@@ -101,9 +110,10 @@ function contradictions(
       const child = [...path, i];
       const sChild = childDone(sDone, i === a.length - 1, child, ctx.shownComplete);
       const nChild = childDone(nDone, i === b.length - 1, child, ctx.nextComplete);
-      contradictions(a[i], b[i], child, sChild, nChild, ctx);
+      differences(a[i], b[i], child, sChild, nChild, ctx, uncovered);
     }
-    if (a.length > b.length && nDone) for (let i = b.length; i < a.length; i++) ctx.out.push([...path, i]);
+    // Items `next` does not have: not yet (uncovered), or never, once it is finished.
+    if (uncovered || nDone) for (let i = common; i < a.length; i++) ctx.out.push([...path, i]);
     escalate(path, ctx.out, sDone, out);
     ctx.out = out;
     return;
@@ -125,78 +135,8 @@ function contradictions(
       if (Object.hasOwn(b, key)) {
         const sChild = childDone(sDone, key === lastA, child, ctx.shownComplete);
         const nChild = childDone(nDone, key === lastB, child, ctx.nextComplete);
-        contradictions(a[key], b[key], child, sChild, nChild, ctx);
-      } else if (nDone) ctx.out.push(child);
-    }
-    escalate(path, ctx.out, sDone, out);
-    ctx.out = out;
-    return;
-  }
-  if (shown !== next) out.push(path);
-}
-
-/**
- * Collects the topmost paths where `next` does not have what `shown` has: not a prefix of it, or
- * finished in `shown` but not (or otherwise) in `next`. Empty when `next` covers `shown`, so it can
- * take over without anything (a value or a field state) stepping back.
- */
-function uncovered(
-  shown: unknown,
-  next: unknown,
-  path: PathSegment[],
-  sDone: boolean,
-  nDone: boolean,
-  ctx: Context,
-): void {
-  if (shown === undefined) return;
-  const out = ctx.out;
-  const kind = kindOf(shown);
-  if (next === undefined || kind !== kindOf(next) || (sDone && !nDone)) {
-    out.push(path);
-    return;
-  }
-  if (kind === "string") {
-    const a = shown as string;
-    const b = next as string;
-    if (a !== b && (!b.startsWith(a) || sDone)) out.push(path);
-    return;
-  }
-  if (kind === "array") {
-    const a = shown as unknown[];
-    const b = next as unknown[];
-    if (sDone && a.length !== b.length) {
-      out.push(path);
-      return;
-    }
-    ctx.out = [];
-    for (let i = 0; i < a.length; i++) {
-      const child = [...path, i];
-      const sChild = childDone(sDone, i === a.length - 1, child, ctx.shownComplete);
-      const nChild = i < b.length && childDone(nDone, i === b.length - 1, child, ctx.nextComplete);
-      uncovered(a[i], b[i], child, sChild, nChild, ctx);
-    }
-    escalate(path, ctx.out, sDone, out);
-    ctx.out = out;
-    return;
-  }
-  if (kind === "object") {
-    const a = shown as Record<string, unknown>;
-    const b = next as Record<string, unknown>;
-    const keysB = Object.keys(b);
-    if (sDone && keysB.some((key) => !Object.hasOwn(a, key))) {
-      out.push(path);
-      return;
-    }
-    const keysA = Object.keys(a);
-    const lastA = keysA[keysA.length - 1];
-    const lastB = keysB[keysB.length - 1];
-    ctx.out = [];
-    for (const key of keysA) {
-      const child = [...path, key];
-      const has = Object.hasOwn(b, key);
-      const sChild = childDone(sDone, key === lastA, child, ctx.shownComplete);
-      const nChild = has && childDone(nDone, key === lastB, child, ctx.nextComplete);
-      uncovered(a[key], has ? b[key] : undefined, child, sChild, nChild, ctx);
+        differences(a[key], b[key], child, sChild, nChild, ctx, uncovered);
+      } else if (uncovered || nDone) ctx.out.push(child);
     }
     escalate(path, ctx.out, sDone, out);
     ctx.out = out;

@@ -202,6 +202,15 @@ function mergePartials<E extends StreamEvent<unknown>>(last: E, next: E): E | un
 const UNREAD: unique symbol = Symbol("unread");
 
 /**
+ * The value of the partial events made since the last time one of them was read: they all show
+ * the snapshot made at that first read. So values are made lazily and still never step back: an
+ * event read late shows no more than a later event read before it.
+ */
+interface ValueCell {
+  value: unknown;
+}
+
+/**
  * A `partial` event. Its `value` is a getter on the class, so the snapshot is made only when it is
  * first read (and an event coalesced away before anyone read it never makes one); a getter on the
  * prototype keeps every event one shape, where an accessor per object costs several times more.
@@ -210,18 +219,30 @@ const UNREAD: unique symbol = Symbol("unread");
 class LazyPartial {
   readonly type = "partial";
   declare changes?: StreamChange[];
-  #core: { readonly value: unknown };
+  #core: { readonly value: unknown; seal(cell: ValueCell): void } | undefined;
+  #cell: ValueCell | undefined;
   #value: unknown;
   constructor(
-    core: { readonly value: unknown },
+    core: { readonly value: unknown; seal(cell: ValueCell): void },
+    cell: ValueCell | undefined,
     known: unknown,
     readonly progress: Progress,
   ) {
     this.#core = core;
+    this.#cell = cell;
     this.#value = known;
   }
   get value(): unknown {
-    if (this.#value === UNREAD) this.#value = this.#core.value;
+    if (this.#value === UNREAD) {
+      const cell = this.#cell as ValueCell;
+      if (cell.value === UNREAD) {
+        cell.value = this.#core?.value;
+        this.#core?.seal(cell);
+      }
+      this.#value = cell.value;
+      this.#cell = undefined;
+      this.#core = undefined;
+    }
     return this.#value;
   }
   toJSON(): object {
@@ -551,6 +572,18 @@ class StreamCore<T> {
     });
   }
 
+  /** The value cell of the partial events made from now on (see `ValueCell`). */
+  private cell: ValueCell = { value: UNREAD };
+  /** A partial event was made with `cell`. */
+  private cellUsed = false;
+
+  /** `cell` got its value: the events made from now on get a new one. */
+  seal(cell: ValueCell): void {
+    if (cell !== this.cell) return;
+    this.cell = { value: UNREAD };
+    this.cellUsed = false;
+  }
+
   /** The visible value, made from the shown attempt's parser when read (snapshots are lazy). */
   get value(): unknown {
     if (this.status === "complete") return this.finalValue;
@@ -743,7 +776,12 @@ class StreamCore<T> {
 
   /** A partial event whose value is the snapshot made when it is first read. */
   private partialEvent(changes: StreamChange[] | undefined, known: unknown = UNREAD): StreamEvent<T> {
-    const event = new LazyPartial(this, known, this.shownProgress) as unknown as PartialEvent;
+    let cell: ValueCell | undefined;
+    if (known === UNREAD) {
+      cell = this.cell;
+      this.cellUsed = true;
+    }
+    const event = new LazyPartial(this, cell, known, this.shownProgress) as unknown as PartialEvent;
     if (changes !== undefined) event.changes = changes;
     return event as StreamEvent<T>;
   }
@@ -975,6 +1013,10 @@ class StreamCore<T> {
     // What was on screen says which notices the retry's repeat (read before the switch).
     this.previous =
       shown === undefined ? undefined : stateReader(this.value, (path) => shown.stateOf(path) === "complete");
+    // Partial events of the attempt shown so far, read only after the switch, show that attempt's
+    // value, not the retry's (which may contradict it).
+    if (this.cellUsed && this.cell.value === UNREAD) this.cell.value = this.value;
+    this.seal(this.cell);
     this.shownAttempt = attempt;
     this.relink = shown !== undefined;
     const held = this.held;
