@@ -155,6 +155,8 @@ interface MemoryStream {
   waiters: Set<() => void>;
   /** The `onAppend` callbacks of {@link EventLog.follow}. */
   followers: Set<() => void>;
+  /** Removed from the log (expired, evicted, closed). */
+  dropped: boolean;
 }
 
 function wake(stream: MemoryStream): void {
@@ -187,6 +189,7 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
 
   function drop(streamId: string, stream: MemoryStream): void {
     streams.delete(streamId);
+    stream.dropped = true;
     wake(stream);
   }
 
@@ -254,6 +257,7 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
         compactAt: Number.POSITIVE_INFINITY,
         waiters: new Set(),
         followers: new Set(),
+        dropped: false,
       });
     },
 
@@ -327,8 +331,9 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
       return {
         next() {
           if (done) return undefined;
-          const stream = live(streamId);
-          if (stream === undefined || stream !== followed) {
+          // No lookup per entry: the followed stream says when it is gone (an ended one may expire).
+          const stream = followed;
+          if (stream === undefined || stream.dropped || (stream.ended && live(streamId) !== stream)) {
             close();
             return undefined;
           }

@@ -186,6 +186,8 @@ const PIECE = 16_384;
 /** Runs `task` in a later turn of the event loop (`setImmediate` where there is one: Node, Bun, Deno). */
 const macrotask: (task: () => void) => void =
   typeof setImmediate === "function" ? (task) => void setImmediate(task) : (task) => void setTimeout(task, 0);
+/** Events whose data is shorter are queued for a reader as one string (the rest in parts, sliced). */
+const SMALL = 1_024;
 /** Events a stream writes at once in one turn of the event loop before it batches the rest. */
 const BURST = 4;
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
@@ -328,16 +330,35 @@ export function createRelay(options: RelayOptions = {}): Relay {
      * turn of the event loop goes to the log together (and so to each reader in one write), with
      * adjacent patches merged into one.
      */
-    const pending: LogEvent[] = [];
+    let pending: LogEvent[] = [];
     /** The operations of the last pending event while it is a patch (encoded when written). */
     let pendingOps: WirePatchOp[] | undefined;
-    /** How many of `pendingOps` are in `doc` (they are applied when the value is needed). */
+    /** How many of `pendingOps` are in `doc` or `backlog` (applied when the value is needed). */
     let applied = 0;
+    /**
+     * Operations written but not yet applied to `doc`, consecutive appends to one string joined:
+     * applied only when the value is needed (a snapshot, a field check), not once per event.
+     */
+    let backlog: WirePatchOp[] = [];
+    const toBacklog = (ops: readonly WirePatchOp[], from: number) => {
+      for (let i = from; i < ops.length; i++) {
+        const op = ops[i];
+        const last = backlog.length - 1;
+        const tail = backlog[last];
+        if (op[0] === ">" && tail !== undefined && tail[0] === ">" && tail[1] === op[1])
+          backlog[last] = [">", op[1], tail[2] + op[2]];
+        else backlog.push(op);
+      }
+    };
     /** The value the log describes with the pending events. */
     const current = (): unknown => {
       if (pendingOps !== undefined && applied < pendingOps.length) {
-        doc.apply(applied === 0 ? pendingOps : pendingOps.slice(applied));
+        toBacklog(pendingOps, applied);
         applied = pendingOps.length;
+      }
+      if (backlog.length > 0) {
+        doc.apply(backlog);
+        backlog = [];
         value = doc.value;
       }
       return value;
@@ -359,7 +380,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
       for (;;) {
         try {
           if (snapshotFirst) {
-            await log.append(id, { type: "snapshot", data: JSON.stringify({ value, status, progress }) });
+            await log.append(id, {
+              type: "snapshot",
+              data: JSON.stringify({ value: current(), status, progress }),
+            });
             snapshotFirst = false;
             reset = true;
           }
@@ -386,7 +410,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     /** Encodes the pending patch: nothing more merges into it. */
     const sealPatch = () => {
       if (pendingOps === undefined) return;
-      current();
+      if (applied < pendingOps.length) toBacklog(pendingOps, applied);
       pending[pending.length - 1].data = JSON.stringify(pendingOps);
       pendingOps = undefined;
     };
@@ -401,11 +425,17 @@ export function createRelay(options: RelayOptions = {}): Relay {
      */
     const flush = async () => {
       sealPatch();
-      const batch = pending.splice(0);
+      const batch = pending;
+      pending = [];
       let reset = false;
       for (const event of batch) {
         if (reset && inSnapshot(event.type)) continue;
-        if (await durably(event)) reset = true;
+        // The common case in one await; a failed write is retried (with backoff) by `durably`.
+        try {
+          await log.append(id, event);
+        } catch {
+          if (await durably(event)) reset = true;
+        }
         if (event.last === true) {
           ended = true;
           return;
@@ -414,7 +444,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         bytesSince += event.data.length;
       }
       if ((since >= snapshotEvery && bytesSince >= 4 * lastSnapshotBytes) || since >= snapshotAtMost) {
-        const snapshot = JSON.stringify({ value, status, progress });
+        const snapshot = JSON.stringify({ value: current(), status, progress });
         await durably({ type: "snapshot", data: snapshot });
         since = 0;
         bytesSince = 0;
@@ -445,10 +475,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         if (op[0] === ">" && tail !== undefined && tail[0] === ">" && tail[1] === op[1]) {
           pendingOps[last] = [">", op[1], tail[2] + op[2]];
           // The tail is in the document already: so must its new text be.
-          if (last < applied) {
-            doc.apply([op]);
-            value = doc.value;
-          }
+          if (last < applied) toBacklog([op], 0);
         } else pendingOps.push(op);
       }
     };
@@ -478,6 +505,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
           sealPatch();
           value = event.value;
           doc = createChangeApplier(value);
+          backlog = [];
           if (ops.length > 0) {
             appendPatch(ops);
             applied = ops.length;
@@ -761,7 +789,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
     requestSignal?: AbortSignal,
   ): Response {
     const after = respondOptions.lastEventId ?? 0;
-    const reads = new AbortController();
+    /** Ends a read of a log without `follow` (made only for one). */
+    let reads: AbortController | undefined;
     let mode: "idle" | "web" | "direct" = "idle";
     let timer: ReturnType<typeof setInterval> | undefined;
     let done = false;
@@ -781,7 +810,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       openResponses.delete(closeFromRelay);
       requestSignal?.removeEventListener("abort", onGone);
       if (timer !== undefined) clearInterval(timer);
-      reads.abort();
+      reads?.abort();
       cursor?.close();
       notify();
     };
@@ -820,8 +849,17 @@ export function createRelay(options: RelayOptions = {}): Relay {
     let started = false;
     let resyncing = false;
     let lastSent = after;
+    /** Small events queued as one string (most events); `parts` holds the rest, sent in pieces. */
+    let ready = "";
     const queue = (type: string, data: string, eventId?: number) => {
-      parts.push(sseHead(type, eventId), data, "\n\n");
+      if (parts.length === 0 && data.length < SMALL) ready += `${sseHead(type, eventId)}${data}\n\n`;
+      else {
+        if (ready !== "") {
+          parts.push(ready);
+          ready = "";
+        }
+        parts.push(sseHead(type, eventId), data, "\n\n");
+      }
     };
     const queueSnapshot = (s: RelayState, eventId: number) =>
       queue("snapshot", JSON.stringify({ value: s.value, status: s.status, progress: s.progress }), eventId);
@@ -870,6 +908,16 @@ export function createRelay(options: RelayOptions = {}): Relay {
     const take = (limit: number): string => {
       let out = "";
       for (;;) {
+        if (ready !== "" && parts.length === 0) {
+          if (out.length + ready.length > limit && out !== "") return out;
+          if (ready.length <= limit) {
+            out += ready;
+            ready = "";
+          } else {
+            parts.push(ready);
+            ready = "";
+          }
+        }
         while (part < parts.length) {
           const room = limit - out.length;
           if (room <= 0) return out;
@@ -894,6 +942,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
           parts = [];
           part = 0;
         }
+        if (ready !== "") continue;
         if (ended || cursor === undefined || done || out.length >= limit) return out;
         let entry: LogEntry | undefined;
         try {
@@ -914,7 +963,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
 
     const begin = (how: "web" | "direct", ping: () => void) => {
       mode = how;
-      parts.push(`retry: ${retryMs}\n\n${formatSseEvent("stream", JSON.stringify(hello))}`);
+      ready = `retry: ${retryMs}\n\n${formatSseEvent("stream", JSON.stringify(hello))}`;
       timer = setInterval(ping, keepAliveMs);
       // An idle keep-alive timer must not keep a process alive on its own.
       (timer as { unref?: () => void }).unref?.();
@@ -936,7 +985,11 @@ export function createRelay(options: RelayOptions = {}): Relay {
         }
         if (done) return;
         expected = from + 1;
-        cursor = log.follow?.(id, from, onAppend) ?? readCursor(id, from, onAppend, reads.signal);
+        if (log.follow !== undefined) cursor = log.follow(id, from, onAppend);
+        else {
+          reads = new AbortController();
+          cursor = readCursor(id, from, onAppend, reads.signal);
+        }
         notify();
       })();
     };
