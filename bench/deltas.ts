@@ -28,6 +28,7 @@ import {
   formatBytes,
   markdownTable,
   measure,
+  measurePair,
 } from "./harness.ts";
 
 /** `text` in pieces of `size` characters. */
@@ -366,11 +367,16 @@ export async function runDeltaBench(
   const rows: string[][] = [];
   if (options.table === false) return (await capacityLines(options.capacity ?? [])).join("\n\n");
   const budget = { budgetMs: quick ? 200 : 1500, minRuns: 1, maxRuns: quick ? 2 : 5, warmup: true };
+  // Ratios are measured in turns (see measurePair): the two sides of a ratio see the same load.
+  const pairBudget = { budgetMs: quick ? 400 : 3000, minRuns: quick ? 1 : 5, maxRuns: quick ? 2 : 15 };
 
   const s256 = longString(quick ? 64_000 : 256_000);
   const s1m = longString(quick ? 256_000 : 1_000_000);
-  const alone = await measure(() => streamOnce(s256, 8), budget);
-  const relayed = await measure(() => relayOnce(s256), budget);
+  const [relayed, alone] = await measurePair(
+    () => relayOnce(s256),
+    () => streamOnce(s256, 8),
+    pairBudget,
+  );
   const relayed1m = await measure(() => relayOnce(s1m), { ...budget, warmup: false });
   rows.push([
     "Relay / stream alone, 256 KB string in 8-char deltas",
@@ -387,8 +393,11 @@ export async function runDeltaBench(
 
   const wide2k = wideObject(quick ? 500 : 2_000);
   const wide8k = wideObject(quick ? 2_000 : 8_000);
-  const w2 = await measure(() => streamOnce(wide2k, 8), budget);
-  const w8 = await measure(() => streamOnce(wide8k, 8), budget);
+  const [w8, w2] = await measurePair(
+    () => streamOnce(wide8k, 8),
+    () => streamOnce(wide2k, 8),
+    pairBudget,
+  );
   rows.push([
     "Wide object, 8,000 / 2,000 keys, `for await`",
     "≤ 5x",
@@ -416,9 +425,11 @@ export async function runDeltaBench(
   const answer8m = JSON.stringify({ text: big.slice(0, big.length - 12) });
   const ndjson = encodeChunks(ollamaBody(answer8m), 16_384);
   const sse = encodeChunks(sseBody(answer8m), 16_384);
-  const wireBudget = { ...budget, maxRuns: 3 };
-  const tSse = await measure(() => wireOnce(sse, "openai-chat"), wireBudget);
-  const tNdjson = await measure(() => wireOnce(ndjson, "ollama"), wireBudget);
+  const [tNdjson, tSse] = await measurePair(
+    () => wireOnce(ndjson, "ollama"),
+    () => wireOnce(sse, "openai-chat"),
+    pairBudget,
+  );
   rows.push([
     "Ollama NDJSON / OpenAI SSE, 8 MB answer in 16 KB chunks",
     "≤ 2x",
@@ -441,8 +452,11 @@ export async function runDeltaBench(
     [4, "≤ 3x"],
   ] as const) {
     const chunks = pieces(answer100k, size);
-    const bare = await measure(() => bareParser(chunks), budget);
-    const whole = await measure(() => streamOnce(answer100k, size, true), budget);
+    const [whole, bare] = await measurePair(
+      () => streamOnce(answer100k, size, true),
+      () => bareParser(chunks),
+      { ...pairBudget, minRuns: quick ? 1 : 15, maxRuns: quick ? 2 : 40 },
+    );
     rows.push([
       `Stream with \`for await\` / bare parser + snapshot per chunk, 100 KB in ${size}-char chunks`,
       target,

@@ -51,6 +51,39 @@ export async function measure(fn: () => unknown, options: MeasureOptions = {}): 
   return { ms: median(times), runs: times.length };
 }
 
+/**
+ * Times `a` and `b` for a ratio: both warmed up, then run in turns (a, b, a, b, ...) with a full
+ * garbage collection before each run, so that the machine's load and the garbage one left behind
+ * fall on both alike. Returns each one's median.
+ */
+export async function measurePair(
+  a: () => unknown,
+  b: () => unknown,
+  options: MeasureOptions = {},
+): Promise<[Measurement, Measurement]> {
+  const { budgetMs = 500, minRuns = 3, maxRuns = 25, warmup = true } = options;
+  if (warmup) {
+    await a();
+    await b();
+  }
+  const times: [number[], number[]] = [[], []];
+  let spent = 0;
+  while (times[0].length < minRuns || (times[0].length < maxRuns && spent < budgetMs)) {
+    for (const [i, fn] of [a, b].entries()) {
+      collectGarbage();
+      const started = performance.now();
+      await fn();
+      const elapsed = performance.now() - started;
+      times[i].push(elapsed);
+      spent += elapsed;
+    }
+  }
+  return [
+    { ms: median(times[0]), runs: times[0].length },
+    { ms: median(times[1]), runs: times[1].length },
+  ];
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;

@@ -33,6 +33,18 @@ export class EventQueue<T> {
   /** Someone has asked for an item (so a failure pushed here is seen). */
   hasConsumer = false;
 
+  /**
+   * Called once, when the consumer is handed the end (done or the failure): a reader's cleanup
+   * without a `.then` on every `next()`.
+   */
+  onEnd: (() => void) | undefined;
+
+  private ended(): void {
+    const onEnd = this.onEnd;
+    this.onEnd = undefined;
+    onEnd?.();
+  }
+
   /** Items buffered and not yet read. */
   get size(): number {
     return this.items.length - this.head;
@@ -82,6 +94,7 @@ export class EventQueue<T> {
     const failWaiter = this.failWaiter;
     this.waiter = undefined;
     this.failWaiter = undefined;
+    this.ended();
     if (this.failure !== undefined) failWaiter?.(this.failure.error);
     else waiter({ done: true, value: undefined });
   }
@@ -100,6 +113,7 @@ export class EventQueue<T> {
       return Promise.resolve({ done: false, value });
     }
     if (this.closed) {
+      this.ended();
       if (this.failure !== undefined) return Promise.reject(this.failure.error);
       return Promise.resolve({ done: true, value: undefined });
     }

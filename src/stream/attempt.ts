@@ -110,6 +110,86 @@ function readerOf(source: ReadableStream<Uint8Array | string> | AsyncIterable<Ch
   };
 }
 
+/**
+ * Reads `reader` until its end (resolves true) or until `take` asks to stop (false). Each chunk is
+ * handed over from the read's own `.then`, with no promise made per chunk, and an abort rejects at
+ * once, even while a read is pending (a source that hangs does not hold the attempt).
+ */
+function pump(reader: ChunkReader, signal: AbortSignal, take: (chunk: Chunk) => boolean): Promise<boolean> {
+  return new Promise<boolean>((resolve, reject) => {
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener("abort", onAbort);
+      outcome();
+    };
+    const onAbort = () => settle(() => reject(signal.reason));
+    const fail = (error: unknown) => settle(() => reject(error));
+    const failRead = (error: unknown) => fail(asTransport(error));
+    const read = () => {
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      let next: Promise<IteratorResult<Chunk>>;
+      try {
+        next = reader.read();
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      next.then(step, failRead);
+    };
+    const step = (next: IteratorResult<Chunk>) => {
+      if (settled) return;
+      if (next.done) {
+        settle(() => resolve(true));
+        return;
+      }
+      let stop: boolean;
+      try {
+        stop = take(next.value);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (stop) settle(() => resolve(false));
+      else read();
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    read();
+  });
+}
+
+/**
+ * Text appended a delta at a time and read rarely (on a failure, or by a retry's comparison).
+ * Deltas are joined into flat blocks every few hundred: a rope of every delta would hold two
+ * small objects per delta, several times the text, all of them surviving young collections.
+ */
+class TextLog {
+  private blocks: string[] = [];
+  private parts: string[] = [];
+  length = 0;
+
+  append(delta: string): void {
+    this.parts.push(delta);
+    this.length += delta.length;
+    if (this.parts.length === 512) this.seal();
+  }
+
+  private seal(): void {
+    this.blocks.push(this.parts.join(""));
+    this.parts = [];
+  }
+
+  toString(): string {
+    if (this.parts.length > 0) this.seal();
+    if (this.blocks.length > 1) this.blocks = [this.blocks.join("")];
+    return this.blocks[0] ?? "";
+  }
+}
+
 let anyJsonSchema: CompiledSchema | undefined;
 /** The schema that accepts any JSON value (for a stream without one). */
 function anyJson(): CompiledSchema {
@@ -119,12 +199,14 @@ function anyJson(): CompiledSchema {
 
 /** One try at reading the answer: its own connection, decoder, parser and schema tracker. */
 export class Attempt {
-  /** The answer's JSON text received by this attempt. */
-  text = "";
+  /** The answer's JSON text received by this attempt, as flat blocks (see `TextLog`). */
+  private readonly received = new TextLog();
+  /** The answer's JSON text received by this attempt (joined when read: on failures and retries). */
+  get text(): string {
+    return this.received.toString();
+  }
   private readonly parser: JsonParser;
   private readonly tracker: SchemaTracker;
-  /** Text length at which `text` is flattened next (see `pushText`). */
-  private flattenAt = 4096;
   private readonly abort = new AbortController();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly idleTimeoutMs: number;
@@ -172,8 +254,8 @@ export class Attempt {
       validate: compiled === undefined ? "final" : (options.validate ?? "early"),
       atomic: options.atomic,
       gate: options.gate,
-      onField: (path, _pointer, value) => this.core.showField(this, path, value),
-      onFieldState: (path, _pointer, state) => this.core.showFieldState(this, path, state),
+      onField: (path, pointer, value) => this.core.showField(this, path, pointer, value),
+      onFieldState: (path, pointer, state) => this.core.showFieldState(this, path, pointer, state),
     });
     this.parser = createParser({
       maxDepth: options.maxDepth,
@@ -188,7 +270,7 @@ export class Attempt {
   }
 
   get textLength(): number {
-    return this.text.length;
+    return this.received.length;
   }
 
   get progress(): Progress {
@@ -234,8 +316,8 @@ export class Attempt {
    * Notes activity. One timer per attempt, re-armed only when it fires early: re-creating a timer
    * on every chunk would cost more than parsing the chunk.
    */
-  private resetIdle(): void {
-    this.lastActivity = performance.now();
+  private resetIdle(now = performance.now()): void {
+    this.lastActivity = now;
     if (this.idleTimer !== undefined || !Number.isFinite(this.idleTimeoutMs)) return;
     const check = () => {
       const quiet = performance.now() - this.lastActivity;
@@ -255,6 +337,8 @@ export class Attempt {
   }
 
   private lastActivity = 0;
+  /** When the chunk being handled arrived (one clock read per chunk, not one per event). */
+  private now = 0;
 
   /** Reads the answer to the provider's end signal; returns the parsed (unvalidated) value. */
   async run(provider: ProviderId | "auto"): Promise<unknown> {
@@ -281,20 +365,6 @@ export class Attempt {
       signal.addEventListener("abort", () => reject(signal.reason), { once: true });
     });
     aborted.catch(() => {});
-    // Each read races the abort through one listener set up here, not a Promise.race per chunk:
-    // racing a long-lived promise adds a reaction to it every time, which piles up for the
-    // whole stream.
-    let rejectRead: ((reason: unknown) => void) | undefined;
-    signal.addEventListener("abort", () => rejectRead?.(signal.reason), { once: true });
-    const readNext = (chunks: ChunkReader): Promise<IteratorResult<Chunk>> =>
-      new Promise((resolve, reject) => {
-        if (signal.aborted) {
-          reject(signal.reason);
-          return;
-        }
-        rejectRead = reject;
-        chunks.read().then(resolve, (error) => reject(asTransport(error)));
-      });
     try {
       this.resetIdle();
       let source = this.options.source;
@@ -331,28 +401,25 @@ export class Attempt {
       let decoder: WireDecoder | undefined;
       let mapper: SdkEventMapper | undefined;
       let pending = "";
-      for (;;) {
-        const next = await readNext(reader);
-        if (next.done) {
-          bodyDone = true;
-          break;
-        }
-        const chunk = next.value;
+      // One `take` per chunk, called from the read's own `.then` (see `pump`).
+      const take = (chunk: Chunk): boolean => {
+        const now = performance.now();
+        this.now = now;
         let events: ProviderEvent[];
         if (typeof chunk === "string" || chunk instanceof Uint8Array) {
           const text = typeof chunk === "string" ? chunk : bytes.decode(chunk, { stream: true });
           if (typeof chunk === "string") {
-            this.core.noteBytes(utf8Length(chunk, this.afterHigh));
+            this.core.noteBytes(utf8Length(chunk, this.afterHigh), now);
             this.afterHigh = endsWithHigh(chunk);
-          } else this.core.noteBytes(chunk.length);
+          } else this.core.noteBytes(chunk.length, now);
           // Comment-only traffic (`: keep-alive`) is no progress: it must not hold off the idle time-out.
-          if (decoder === undefined && !isKeepAlive(text)) this.resetIdle();
+          if (decoder === undefined && !isKeepAlive(text)) this.resetIdle(now);
           if (decoder === undefined) {
             pending += text;
             if (provider === "auto") {
               const detected = detectProvider({ contentType, text: pending });
               if (detected.provider === undefined) {
-                if (detected.needMore) continue;
+                if (detected.needMore) return false;
                 throw new StreamError(
                   "unsupported_format",
                   `Cannot tell the stream's format: ${detected.reason}`,
@@ -367,11 +434,11 @@ export class Attempt {
             pending = "";
           } else {
             events = decoder.push(text);
-            if (decoder.keepAliveOnly !== true) this.resetIdle();
+            if (decoder.keepAliveOnly !== true) this.resetIdle(now);
           }
         } else {
-          this.core.noteBytes(0);
-          this.resetIdle();
+          this.core.noteBytes(0, now);
+          this.resetIdle(now);
           if (mapper === undefined) {
             const id = provider === "auto" ? detectSdkProvider(chunk) : provider;
             if (id === undefined) {
@@ -386,8 +453,10 @@ export class Attempt {
           events = mapper.map(chunk);
         }
         this.handle(events);
-        if (this.providerError !== undefined || this.ended) break;
-      }
+        return this.providerError !== undefined || this.ended;
+      };
+      bodyDone = await pump(reader, signal, take);
+      this.now = performance.now();
       if (this.providerError === undefined && !this.ended) {
         if (decoder === undefined && pending !== "") {
           const detected = detectProvider({ contentType, text: pending, final: true });
@@ -540,12 +609,12 @@ export class Attempt {
       if (this.ended) break;
       switch (event.type) {
         case "text":
-          this.core.noteDelta();
+          this.core.noteDelta(this.now);
           if (event.delta !== "") router.text(event.delta);
           break;
         case "tool-call":
         case "tool-call-end":
-          if (event.type === "tool-call") this.core.noteDelta();
+          if (event.type === "tool-call") this.core.noteDelta(this.now);
           router.toolCall(event);
           break;
         case "reasoning":
@@ -578,13 +647,7 @@ export class Attempt {
   }
 
   private pushText(delta: string): void {
-    this.text += delta;
-    if (this.text.length >= this.flattenAt) {
-      // The text is a rope of every delta (two small objects each, several times the text);
-      // flattened each time it doubles, it stays about its own size at O(n) total cost.
-      this.text.charCodeAt(0);
-      this.flattenAt = 2 * this.text.length;
-    }
+    this.received.append(delta);
     this.core.noteText(this, delta);
     if (this.parseError !== undefined) return;
     try {

@@ -101,3 +101,30 @@ describe("what arrived before an error", () => {
     expect(s.value).toEqual({ title: "T", body: `${long}more` });
   });
 });
+
+describe("a partial event", () => {
+  it("shows its value to JSON.stringify and to Node's inspector, though the value is a lazy getter", async () => {
+    const { inspect } = await import("node:util");
+    const s = structuredStream({ source: countingSource(['{"a":', '"x"}']).source, provider: "text" });
+    const partials: StreamEvent<unknown>[] = [];
+    for await (const event of s) if (event.type === "partial") partials.push(event);
+    const last = partials[partials.length - 1];
+    expect(JSON.parse(JSON.stringify(last))).toMatchObject({ type: "partial", value: { a: "x" } });
+    expect(inspect(last)).toContain("value: { a: 'x' }");
+    // The getter is on the event's class: a copy must take the value by name.
+    expect({ ...last, value: (last as { value: unknown }).value }).toMatchObject({ value: { a: "x" } });
+  });
+});
+
+describe("the text an error carries", () => {
+  it("is the whole answer text received, however many deltas it came in (the text is kept in blocks)", async () => {
+    const text = `{"items":[${Array.from({ length: 700 }, (_, i) => i).join(",")},oops]}`;
+    const chunks = text.match(/[\s\S]{1,2}/g) ?? [];
+    expect(chunks.length).toBeGreaterThan(1024);
+    const s = structuredStream({ source: countingSource(chunks).source, provider: "text" });
+    const error = (await s.result.catch((e: unknown) => e)) as { code: string; text: string };
+    expect(error.code).toBe("invalid_json");
+    // The parse failure is held to the end of the body (a refusal would outrank it): all of it.
+    expect(error.text).toBe(text);
+  });
+});

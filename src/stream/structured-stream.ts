@@ -202,6 +202,38 @@ function mergePartials<E extends StreamEvent<unknown>>(last: E, next: E): E | un
 const UNREAD: unique symbol = Symbol("unread");
 
 /**
+ * A `partial` event. Its `value` is a getter on the class, so the snapshot is made only when it is
+ * first read (and an event coalesced away before anyone read it never makes one); a getter on the
+ * prototype keeps every event one shape, where an accessor per object costs several times more.
+ * Being a getter, `value` is not copied by `{ ...event }`: `toJSON` and Node's inspector show it.
+ */
+class LazyPartial {
+  readonly type = "partial";
+  declare changes?: StreamChange[];
+  #core: { readonly value: unknown };
+  #value: unknown;
+  constructor(
+    core: { readonly value: unknown },
+    known: unknown,
+    readonly progress: Progress,
+  ) {
+    this.#core = core;
+    this.#value = known;
+  }
+  get value(): unknown {
+    if (this.#value === UNREAD) this.#value = this.#core.value;
+    return this.#value;
+  }
+  toJSON(): object {
+    const { type, value, progress, changes } = this;
+    return changes === undefined ? { type, value, progress } : { type, value, progress, changes };
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): object {
+    return this.toJSON();
+  }
+}
+
+/**
  * A structured answer streaming in: an async iterable and a `ReadableStream` of
  * {@link StreamEvent}s, with the latest state readable synchronously.
  */
@@ -366,21 +398,10 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>, C = ToolCallStrea
       released = true;
       reader.releaseLock();
     };
+    queue.onEnd = release;
     const iterator: AsyncIterableIterator<StreamEvent<T, P>> = {
-      next() {
-        // A buffered event is handed over as is: one promise per event, not three.
-        if (queue.size > 0) return queue.next();
-        return queue.next().then(
-          (next) => {
-            if (next.done) release();
-            return next;
-          },
-          (error: unknown) => {
-            release();
-            throw error;
-          },
-        );
-      },
+      // One promise per event, from the queue itself (the lock is released at the end by `onEnd`).
+      next: () => queue.next(),
       async return() {
         // Leaving a for-await loop early cancels the stream, and with it the model's answer.
         if (!released) {
@@ -721,16 +742,7 @@ class StreamCore<T> {
 
   /** A partial event whose value is the snapshot made when it is first read. */
   private partialEvent(changes: StreamChange[] | undefined, known: unknown = UNREAD): StreamEvent<T> {
-    const core = this;
-    let value = known;
-    const event: PartialEvent = {
-      type: "partial",
-      get value() {
-        if (value === UNREAD) value = core.value;
-        return value;
-      },
-      progress: this.shownProgress,
-    };
+    const event = new LazyPartial(this, known, this.shownProgress) as unknown as PartialEvent;
     if (changes !== undefined) event.changes = changes;
     return event as StreamEvent<T>;
   }
@@ -972,28 +984,28 @@ class StreamCore<T> {
     return STATE_RANK[previous(path)] >= STATE_RANK[state];
   }
 
-  showField(attempt: Attempt, path: PathSegment[], value: unknown): void {
+  showField(attempt: Attempt, path: PathSegment[], pointer: string, value: unknown): void {
     if (attempt !== this.attempt) return;
     if (attempt !== this.shownAttempt) {
-      this.held.push(() => this.showField(attempt, path, value));
+      this.held.push(() => this.showField(attempt, path, pointer, value));
       return;
     }
     // A retry re-reads fields the attempt before it already reported: report each once.
     if (this.repeats(path, "complete")) return;
     this.firstFieldMs ??= performance.now() - this.started;
     if (!this.heard("field")) return;
-    this.emit({ type: "field", path, pointer: toPointer(path), value });
+    this.emit({ type: "field", path, pointer, value });
   }
 
-  showFieldState(attempt: Attempt, path: PathSegment[], state: FieldState): void {
+  showFieldState(attempt: Attempt, path: PathSegment[], pointer: string, state: FieldState): void {
     if (attempt !== this.attempt) return;
     if (attempt !== this.shownAttempt) {
-      this.held.push(() => this.showFieldState(attempt, path, state));
+      this.held.push(() => this.showFieldState(attempt, path, pointer, state));
       return;
     }
     if (this.repeats(path, state)) return;
     if (!this.heard("field-state")) return;
-    this.emit({ type: "field-state", path, pointer: toPointer(path), state });
+    this.emit({ type: "field-state", path, pointer, state });
   }
 
   showElement(attempt: Attempt, arrayPath: PathSegment[], index: number, value: unknown): void {
@@ -1018,15 +1030,14 @@ class StreamCore<T> {
     return false;
   }
 
-  noteBytes(chunkBytes: number): void {
+  noteBytes(chunkBytes: number, now: number): void {
     this.totals.chunks++;
     this.totals.bytes += chunkBytes;
-    this.firstByteMs ??= performance.now() - this.started;
+    this.firstByteMs ??= now - this.started;
     if (this.status === "connecting" || this.status === "idle") this.setStatus("streaming");
   }
 
-  noteDelta(): void {
-    const now = performance.now();
+  noteDelta(now: number): void {
     this.totals.deltas++;
     this.firstDeltaAt ??= now;
     this.lastDeltaAt = now;

@@ -156,12 +156,16 @@ export class ToolCallHub {
   close(error?: StreamError): void {
     if (this.ended !== undefined) return;
     this.ended = error === undefined ? {} : { error };
-    const reason =
-      error ??
-      new StreamError("connection_lost", "The stream ended before this call's arguments did.", {
-        reason: "tool_call_open",
-      });
-    for (const record of this.records) if (record.outcome === undefined) this.fail(record.attempt, reason);
+    for (const record of this.records) {
+      if (record.outcome !== undefined) continue;
+      // Made only for a call left open (an error's stack trace costs more than a whole small stream).
+      const reason =
+        error ??
+        new StreamError("connection_lost", "The stream ended before this call's arguments did.", {
+          reason: "tool_call_open",
+        });
+      this.fail(record.attempt, reason);
+    }
     for (const subscriber of this.subscribers) subscriber.close();
     this.subscribers.clear();
   }
