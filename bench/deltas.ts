@@ -300,7 +300,8 @@ async function relayCapacity(streams: number): Promise<CapacityResult> {
     let produced = 0;
     while (produced < deltasPerAnswer) {
       const wait = start + (produced + 1) * period - clock();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      // Whole milliseconds: Node keeps one timer list per distinct duration.
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
       let chunk = "";
       const now = clock();
       while (produced < deltasPerAnswer && start + (produced + 1) * period <= now) {
