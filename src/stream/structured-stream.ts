@@ -711,7 +711,8 @@ class StreamCore<T> {
   private emit(event: StreamEvent<T>, toPartials = true): void {
     // No work and no memory for a consumer that does not exist.
     if (this.attached) this.queue.push(event);
-    if (toPartials && event.type === "partial") for (const q of this.partialQueues) q.push(event);
+    if (toPartials && this.partialQueues.size > 0 && event.type === "partial")
+      for (const q of this.partialQueues) q.push(event);
     const set = this.listeners.get(event.type);
     if (set !== undefined) {
       for (const listener of [...set]) {
