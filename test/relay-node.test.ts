@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 /** A node:http server for `relay` that records, per response, the bytes written and buffered. */
-async function watchedServer(relay: Relay): Promise<Watched> {
+async function watchedServer(relay: Relay, endAfterMs?: number): Promise<Watched> {
   const handler = toNodeHandler((request) => relay.handle(request));
   const responses: Watched["responses"] = [];
   const sockets = new Set<Socket>();
@@ -37,6 +37,8 @@ async function watchedServer(relay: Relay): Promise<Watched> {
       if (!ok) record.refused++;
       return ok;
     };
+    // Someone else ends the response (a timeout middleware): the relay must take it in stride.
+    if (endAfterMs !== undefined) setTimeout(() => res.end(), endAfterMs);
     void handler(req, res);
   });
   server.on("connection", (socket) => {
@@ -107,5 +109,20 @@ describe("the relay on Node's ServerResponse", () => {
     await until(() => last.received().includes("event: complete"), "the whole stream");
     last.socket.destroy();
     await until(() => relay.connections === 0, "the last slot to be freed");
+  });
+
+  it("frees the slot of a response that someone else ends, and writes nothing after", async () => {
+    const relay = createRelay({ keepAliveMs: 5 });
+    cleanup.push(() => relay.close());
+    const server = await watchedServer(relay, 30);
+    cleanup.push(() => server.close());
+    const { id } = await relay.start(fakeStream({ text: "y".repeat(2_000) }, { maxChunk: 2, delayMs: 1 }));
+    const reader = rawGet(server.url.port, `/streams/${id}`, true);
+    await until(() => server.responses[0]?.res.writableEnded === true, "the response to be ended");
+    await until(() => relay.connections === 0, "the slot to be freed");
+    const written = server.responses[0].written;
+    await relay.finished(id);
+    expect(server.responses[0].written).toBe(written);
+    reader.socket.destroy();
   });
 });

@@ -85,7 +85,8 @@ export async function writeResponseToNode(res: ServerResponse, response: Respons
   if (direct !== undefined) {
     res.socket?.setNoDelay(true);
     const pipe = direct.pipe({
-      write: (text) => !res.destroyed && res.write(text),
+      // A response ended by someone else (a timeout middleware) takes no more: `close` follows.
+      write: (text) => !res.destroyed && !res.writableEnded && res.write(text),
       end: () => {
         if (!res.destroyed && !res.writableEnded) res.end();
       },

@@ -1056,20 +1056,29 @@ export function createRelay(options: RelayOptions = {}): Relay {
         let blocked = false;
         let scheduled = false;
         endDirect = () => {
-          target.end();
+          try {
+            target.end();
+          } catch {
+            // Ended or broken elsewhere: nothing more to send.
+          }
           resolveDone();
         };
         const run = () => {
           scheduled = false;
           if (done) return;
-          while (!blocked) {
-            const text = take(PIECE);
-            if (text === "") {
-              if (ended) closeFromRelay();
-              return;
+          try {
+            while (!blocked) {
+              const text = take(PIECE);
+              if (text === "") {
+                if (ended) closeFromRelay();
+                return;
+              }
+              // One write per batch: whatever the log gained since the last, in one string.
+              if (!target.write(text)) blocked = true;
             }
-            // One write per batch: whatever the log gained since the last, in one string.
-            if (!target.write(text)) blocked = true;
+          } catch {
+            // The response was ended or broken elsewhere (a write after end): this reader is gone.
+            closeFromRelay();
           }
         };
         notify = () => {
@@ -1078,7 +1087,11 @@ export function createRelay(options: RelayOptions = {}): Relay {
           writeSoon(run);
         };
         begin("direct", () => {
-          target.write(PING_TEXT);
+          try {
+            target.write(PING_TEXT);
+          } catch {
+            closeFromRelay();
+          }
         });
         // The first write carries the headers and the `stream` event together.
         run();
