@@ -774,7 +774,7 @@ class StreamCore<T> {
         });
       } else (parent as Record<PathSegment, unknown>)[key] = event.value;
     } else if (event.type === "append") {
-      const pointer = toPointer(path);
+      const pointer = this.pointerOf(path);
       const changes = this.pendingChanges;
       const tail = changes[changes.length - 1];
       // One chunk may bring several pieces of one string (escapes split it): one operation.
@@ -786,6 +786,31 @@ class StreamCore<T> {
       this.pendingChanges.push(depth === 0 ? ["=", "", event.value] : ["+", toPointer(path), event.value]);
     fresh.length = depth + 1;
     fresh[depth] = typeof event.value === "object" && event.value !== null ? event.value : undefined;
+  }
+
+  /** The last path whose pointer `pointerOf` made, and that pointer. */
+  private lastPath: PathSegment[] = [];
+  private lastPointer = "";
+
+  /**
+   * The JSON Pointer of the parser's live path. A long string gets its appends one after another
+   * at one path: compared segment by segment with the last one, its pointer is made once.
+   */
+  private pointerOf(path: readonly PathSegment[]): string {
+    const last = this.lastPath;
+    if (last.length === path.length) {
+      let same = true;
+      for (let i = path.length - 1; i >= 0; i--) {
+        if (last[i] !== path[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastPointer;
+    }
+    this.lastPath = path.slice();
+    this.lastPointer = toPointer(path);
+    return this.lastPointer;
   }
 
   /**
