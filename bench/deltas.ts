@@ -181,44 +181,86 @@ async function bareParserAsync(chunks: string[]): Promise<void> {
 /** Absolute time in ms, comparable across threads. */
 const clock = () => performance.timeOrigin + performance.now();
 
+/**
+ * CPU time of this process's main thread in ms (Linux: /proc; `NaN` elsewhere). Unlike event-loop
+ * utilization it does not count the time the thread waits for a core other processes hold.
+ */
+async function mainThreadCpuMs(): Promise<number> {
+  try {
+    const { readFileSync } = await import("node:fs");
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime (fields 14 and 15 of stat), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * The readers, in a worker thread: one plain HTTP/1.1 GET per stream over loopback (node:http, as
+ * a proxy or a server-side consumer would; a browser is not cheaper to emulate faithfully). Each
+ * delta carries the time the model produced it; the reader records, for every delta, how long
+ * after that it arrived.
+ */
 const READER = `
 const { parentPort, workerData } = require("node:worker_threads");
+const { get, Agent } = require("node:http");
+const { performance } = require("node:perf_hooks");
 const { url, streams } = workerData;
+const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
 const latencies = [];
 let exact = 0;
 const clock = () => performance.timeOrigin + performance.now();
-async function read(id, index) {
-  const response = await fetch(url + "/streams/" + id);
-  parentPort.postMessage({ connected: index });
-  const decoder = new TextDecoder();
-  let buffer = "";
-  let text = "";
-  for await (const chunk of response.body) {
-    const now = clock();
-    buffer += decoder.decode(chunk, { stream: true });
-    let end;
-    while ((end = buffer.indexOf("\\n\\n")) !== -1) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const type = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      // Patches are the unnamed (message) events.
-      if ((type !== undefined && type !== "patch") || data === undefined) continue;
-      for (const op of JSON.parse(data)) {
-        if (op[0] === ">") text += op[2];
-        else if (op[1] === "/t") text = op[2];
-      }
-      // The newest complete time stamp in the text says when its delta left the model.
-      const stamps = text.split("|");
-      const stamp = Number(stamps[stamps.length - 2]);
-      if (stamps.length >= 2 && Number.isFinite(stamp)) latencies.push(now - stamp);
-    }
-  }
-  if (text.length >= 2000) exact++;
+function read(id, index) {
+  return new Promise((resolve, reject) => {
+    const request = get(url + "/streams/" + id, { agent }, (response) => {
+      parentPort.postMessage({ connected: index });
+      response.setEncoding("utf8");
+      let buffer = "";
+      let text = "";
+      let scanned = 0;
+      response.on("data", (chunk) => {
+        const now = clock();
+        buffer += chunk;
+        let end;
+        while ((end = buffer.indexOf("\\n\\n")) !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const type = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          // Patches are the unnamed (message) events.
+          if ((type !== undefined && type !== "patch") || data === undefined) continue;
+          for (const op of JSON.parse(data)) {
+            if (op[0] === ">") text += op[2];
+            else if (op[1] === "/t") {
+              text = op[2];
+              scanned = 0;
+            }
+          }
+          // Every delta completed by this event: "<production time>|".
+          let bar;
+          while ((bar = text.indexOf("|", scanned)) !== -1) {
+            const stamp = Number(text.slice(scanned, bar));
+            scanned = bar + 1;
+            if (Number.isFinite(stamp)) latencies.push(now - stamp);
+          }
+        }
+      });
+      response.on("end", () => {
+        if (text.length >= 2000) exact++;
+        resolve();
+      });
+      response.on("error", reject);
+    });
+    request.on("error", reject);
+  });
 }
 parentPort.on("message", async (ids) => {
+  const elu = performance.eventLoopUtilization();
   await Promise.all(ids.map(read));
-  parentPort.postMessage({ done: true, latencies, exact });
+  const busy = performance.eventLoopUtilization(elu).utilization;
+  parentPort.postMessage({ done: true, latencies, exact, busy });
 });
 `;
 
@@ -228,9 +270,21 @@ interface CapacityResult {
   p99: number;
   exact: number;
   serverBusy: number;
+  readerBusy: number;
+  /** Median time the model took to produce an answer, in ms (1,814 at its pace, more when starved). */
+  span: number;
+  /** Server thread CPU time per delta, in microseconds. */
+  cpuPerDelta: number;
 }
 
-/** `streams` answers at 70 deltas a second, each read by one client in a worker over loopback HTTP. */
+/**
+ * `streams` answers at 70 deltas a second, each read by one client in a worker over loopback HTTP.
+ *
+ * The model keeps its pace whatever the relay does: delta `i` of an answer is produced at
+ * `start + i / 70 s` and stamped with that time. A relay that falls behind does not slow the
+ * model down (it would hide the delay); the deltas produced meanwhile are read together, as one
+ * read of a provider's socket would return them, and each one's delay counts.
+ */
 async function relayCapacity(streams: number): Promise<CapacityResult> {
   const { createServer } = await import("node:http");
   const relay = createRelay({ keepAliveMs: 600_000, maxStreams: streams + 10, maxConnections: streams + 10 });
@@ -241,20 +295,33 @@ async function relayCapacity(streams: number): Promise<CapacityResult> {
   );
   const address = server.address() as { port: number };
   const deltasPerAnswer = 128;
-  // Deltas of 16 characters, each its own send time: the reader measures the relay's delay.
+  const period = 1000 / 70;
+  // Deltas of 16 characters, each stamped with the time the model produced it.
   const gates: (() => void)[] = [];
+  const spans: number[] = [];
   async function* paced(index: number): AsyncGenerator<string> {
     // The answer starts once its reader is connected: what is measured is the relay's delay,
     // not a backlog read late.
     await new Promise<void>((resolve) => {
       gates[index] = resolve;
     });
+    const start = clock();
     yield '{"t":"';
-    for (let i = 0; i < deltasPerAnswer; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 1000 / 70));
-      yield `${clock().toFixed(1).padStart(15, "0")}|`;
+    let produced = 0;
+    while (produced < deltasPerAnswer) {
+      const wait = start + (produced + 1) * period - clock();
+      // Whole milliseconds: Node keeps one timer list per distinct duration.
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+      let chunk = "";
+      const now = clock();
+      while (produced < deltasPerAnswer && start + (produced + 1) * period <= now) {
+        produced++;
+        chunk += `${(start + produced * period).toFixed(1).padStart(15, "0")}|`;
+      }
+      if (chunk !== "") yield chunk;
     }
     yield '"}';
+    spans.push(clock() - start);
   }
   const ids: string[] = [];
   for (let i = 0; i < streams; i++) {
@@ -267,7 +334,8 @@ async function relayCapacity(streams: number): Promise<CapacityResult> {
     workerData: { url: `http://127.0.0.1:${address.port}`, streams },
   });
   const elu = nodePerformance.eventLoopUtilization();
-  type Message = { connected?: number; latencies: number[]; exact: number };
+  const cpu = await mainThreadCpuMs();
+  type Message = { connected?: number; latencies: number[]; exact: number; busy: number };
   const done = new Promise<Message>((resolve) =>
     worker.on("message", (message: Message) => {
       if (message.connected !== undefined) gates[message.connected]?.();
@@ -275,15 +343,26 @@ async function relayCapacity(streams: number): Promise<CapacityResult> {
     }),
   );
   worker.postMessage(ids);
-  const { latencies, exact } = await done;
+  const { latencies, exact, busy: readerBusy } = await done;
   const busy = nodePerformance.eventLoopUtilization(elu).utilization;
+  const cpuMs = (await mainThreadCpuMs()) - cpu;
   await worker.terminate();
   await relay.close();
   await new Promise((resolve) => server.close(resolve));
   latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  return { streams, p50: at(0.5), p99: at(0.99), exact, serverBusy: busy };
+  spans.sort((a, b) => a - b);
+  const at = (values: number[], q: number) =>
+    values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? Number.NaN;
+  return {
+    streams,
+    p50: at(latencies, 0.5),
+    p99: at(latencies, 0.99),
+    exact,
+    serverBusy: busy,
+    readerBusy,
+    span: at(spans, 0.5),
+    cpuPerDelta: (cpuMs * 1000) / (streams * deltasPerAnswer),
+  };
 }
 
 // ---- the suite -------------------------------------------------------------------------------
@@ -422,7 +501,9 @@ async function capacityLines(counts: readonly number[]): Promise<string[]> {
     lines.push(
       `relay capacity: ${result.streams} streams at 70 deltas/s (2 KB answers, readers over loopback HTTP in a worker): ` +
         `added latency p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (goal < 100 ms); ` +
-        `${result.exact}/${result.streams} complete; server thread busy ${(result.serverBusy * 100).toFixed(0)}%`,
+        `${result.exact}/${result.streams} complete; answer ${result.span.toFixed(0)} ms (model pace 1,814 ms); ` +
+        `busy: server ${(result.serverBusy * 100).toFixed(0)}%, readers ${(result.readerBusy * 100).toFixed(0)}%; ` +
+        `server CPU ${result.cpuPerDelta.toFixed(1)} µs per delta`,
     );
   }
   return lines;

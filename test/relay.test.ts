@@ -146,6 +146,34 @@ describe("over HTTP", () => {
     relay.abort(id);
   });
 
+  it("writes the same bytes on the Node path as the web Response carries, fresh and resumed", async () => {
+    // The Node adapter writes a relay's events straight to the socket, not through the Response's
+    // web stream: both must say exactly the same, from the start and from any Last-Event-ID.
+    const answer = { text: "é🎈 ".repeat(9_000), items: randomAnswer(createRandom(5), 3) };
+    const { id, token } = await relay.start(fakeStream(answer, { seed: 5, maxChunk: 700 }));
+    await relay.finished(id);
+    const auth = { authorization: `Bearer ${token}` };
+    const web = async (lastEventId: number) => {
+      const headers = new Headers(auth);
+      if (lastEventId > 0) headers.set("last-event-id", String(lastEventId));
+      const response = await relay.handle(new Request(`${server.url}/streams/${id}`, { headers }));
+      return response.text();
+    };
+    const node = async (lastEventId: number) => {
+      const headers = new Headers(auth);
+      if (lastEventId > 0) headers.set("last-event-id", String(lastEventId));
+      return (await fetch(`${server.url}/streams/${id}`, { headers })).text();
+    };
+    const whole = await node(0);
+    expect(whole).toBe(await web(0));
+    const ids = [...whole.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ids.length).toBeGreaterThan(10);
+    for (const after of [ids[1], ids[Math.floor(ids.length / 2)], ids.at(-2)!]) {
+      expect(await node(after)).toBe(await web(after));
+    }
+    expect(relay.connections).toBe(0);
+  });
+
   it("keeps a quiet connection alive with ping comments", async () => {
     // The model stays silent until the reader has seen two pings: causality, not a clock.
     let release!: () => void;

@@ -36,6 +36,44 @@ describe("createMemoryEventLog", () => {
     expect((await reading).map((e) => e.type)).toEqual(["a", "b", "c"]);
   });
 
+  it("follows a stream through a cursor: stored entries, a call per append, done after the last", async () => {
+    const log = createMemoryEventLog({ maxEvents: 4 });
+    await log.create("s", meta);
+    await log.append("s", { type: "a", data: "1" });
+    await log.append("s", { type: "b", data: "2" });
+    let calls = 0;
+    const cursor = log.follow!("s", 1, () => calls++);
+    expect(cursor.next()).toEqual({ id: 2, type: "b", data: "2" });
+    expect(cursor.next()).toBeUndefined();
+    expect(cursor.done).toBe(false);
+    // A reader that takes nothing while the bounded log moves on resumes at the oldest entry kept.
+    for (let i = 3; i <= 8; i++) await log.append("s", { type: "e", data: String(i) });
+    expect(calls).toBe(6);
+    expect(cursor.next()?.id).toBe(5);
+    await log.append("s", { type: "end", data: "", last: true });
+    expect([cursor.next()?.id, cursor.next()?.id, cursor.next()?.id, cursor.next()?.id]).toEqual([
+      6, 7, 8, 9,
+    ]);
+    expect(cursor.next()).toBeUndefined();
+    expect(cursor.done).toBe(true);
+  });
+
+  it("ends a cursor when its stream goes away, and calls nothing after close", async () => {
+    const log = createMemoryEventLog();
+    await log.create("s", meta);
+    let calls = 0;
+    const cursor = log.follow!("s", 0, () => calls++);
+    const other = log.follow!("s", 0, () => calls++);
+    other.close();
+    await log.append("s", { type: "a", data: "1" });
+    expect(calls).toBe(1);
+    await log.close!();
+    expect(calls).toBe(2);
+    expect(cursor.next()).toBeUndefined();
+    expect(cursor.done).toBe(true);
+    expect(log.follow!("unknown", 0, () => calls++).next()).toBeUndefined();
+  });
+
   it("ends a reader waiting for events when its signal aborts", async () => {
     const log = createMemoryEventLog();
     await log.create("s", meta);

@@ -23,6 +23,7 @@ export {
   type CancelListener,
   createMemoryEventLog,
   type EventLog,
+  type LogCursor,
   type LogEntry,
   type LogEvent,
   type LogReadOptions,

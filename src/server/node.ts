@@ -1,5 +1,6 @@
 // Type-only imports: this file loads in any runtime, and only its functions need Node.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { takeDirectBody } from "./direct.ts";
 
 /** A fetch-style handler: a web `Request` in, a `Response` out. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -59,6 +60,9 @@ export function toWebRequest(req: IncomingMessage, res?: ServerResponse): Reques
  * client must see them before the first event), and writes made in one tick go out in one packet.
  * If the client goes away, the body is cancelled, which ends a relay connection cleanly.
  *
+ * A relay's SSE response (from `relay.handle` or `relay.respond`) is written without its web
+ * stream: each batch of events the log gained goes to the socket as one write, with the same bytes.
+ *
  * @example
  * ```ts
  * http.createServer(async (req, res) => writeResponseToNode(res, await relay.handle(toWebRequest(req, res))));
@@ -77,6 +81,28 @@ export async function writeResponseToNode(res: ServerResponse, response: Respons
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers["set-cookie"] = cookies;
   res.writeHead(response.status, headers);
+  const direct = takeDirectBody(response);
+  if (direct !== undefined) {
+    res.socket?.setNoDelay(true);
+    const pipe = direct.pipe({
+      // A response ended by someone else (a timeout middleware) takes no more: `close` follows.
+      write: (text) => !res.destroyed && !res.writableEnded && res.write(text),
+      end: () => {
+        if (!res.destroyed && !res.writableEnded) res.end();
+      },
+    });
+    const onClose = () => pipe.closed();
+    const onDrain = () => pipe.drained();
+    res.on("close", onClose);
+    res.on("drain", onDrain);
+    try {
+      await pipe.done;
+    } finally {
+      res.off("close", onClose);
+      res.off("drain", onDrain);
+    }
+    return;
+  }
   if (response.body === null) {
     res.end();
     return;

@@ -1,9 +1,11 @@
 import { isStructreamError, StructreamError } from "../errors/index.ts";
 import { valueAt } from "../json/index.ts";
 import type { Progress, StreamEvent, StreamStatus } from "../stream/index.ts";
+import { setDirectBody } from "./direct.ts";
 import {
   createMemoryEventLog,
   type EventLog,
+  type LogCursor,
   type LogEntry,
   type LogEvent,
   type LogTail,
@@ -184,17 +186,19 @@ const PIECE = 16_384;
 /** Runs `task` in a later turn of the event loop (`setImmediate` where there is one: Node, Bun, Deno). */
 const macrotask: (task: () => void) => void =
   typeof setImmediate === "function" ? (task) => void setImmediate(task) : (task) => void setTimeout(task, 0);
+/** Events whose data is shorter are queued for a reader as one string (the rest in parts, sliced). */
+const SMALL = 1_024;
 /** Events a stream writes at once in one turn of the event loop before it batches the rest. */
 const BURST = 4;
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
 
-/** One SSE message as parts, the `data` string kept whole (see {@link formatSseEvent}). */
-function sseParts(type: string, data: string, id?: number): string[] {
-  const head = formatSseEvent(type, "", id);
-  // formatSseEvent ends with "data: \n\n": put the data before the blank line.
-  return [head.slice(0, -2), data, "\n\n"];
+/** An SSE message up to its data: {@link formatSseEvent} is `sseHead(type, id) + data + "\n\n"`. */
+function sseHead(type: string, id?: number): string {
+  const name = type === "patch" ? "" : `event: ${type}\n`;
+  return id === undefined ? `${name}data: ` : `id: ${id}\n${name}data: `;
 }
-const PING = encoder.encode(": ping\n\n");
+const PING_TEXT = ": ping\n\n";
+const PING = encoder.encode(PING_TEXT);
 
 interface Running {
   source: RelaySource;
@@ -326,16 +330,35 @@ export function createRelay(options: RelayOptions = {}): Relay {
      * turn of the event loop goes to the log together (and so to each reader in one write), with
      * adjacent patches merged into one.
      */
-    const pending: LogEvent[] = [];
+    let pending: LogEvent[] = [];
     /** The operations of the last pending event while it is a patch (encoded when written). */
     let pendingOps: WirePatchOp[] | undefined;
-    /** How many of `pendingOps` are in `doc` (they are applied when the value is needed). */
+    /** How many of `pendingOps` are in `doc` or `backlog` (applied when the value is needed). */
     let applied = 0;
+    /**
+     * Operations written but not yet applied to `doc`, consecutive appends to one string joined:
+     * applied only when the value is needed (a snapshot, a field check), not once per event.
+     */
+    let backlog: WirePatchOp[] = [];
+    const toBacklog = (ops: readonly WirePatchOp[], from: number) => {
+      for (let i = from; i < ops.length; i++) {
+        const op = ops[i];
+        const last = backlog.length - 1;
+        const tail = backlog[last];
+        if (op[0] === ">" && tail !== undefined && tail[0] === ">" && tail[1] === op[1])
+          backlog[last] = [">", op[1], tail[2] + op[2]];
+        else backlog.push(op);
+      }
+    };
     /** The value the log describes with the pending events. */
     const current = (): unknown => {
       if (pendingOps !== undefined && applied < pendingOps.length) {
-        doc.apply(applied === 0 ? pendingOps : pendingOps.slice(applied));
+        toBacklog(pendingOps, applied);
         applied = pendingOps.length;
+      }
+      if (backlog.length > 0) {
+        doc.apply(backlog);
+        backlog = [];
         value = doc.value;
       }
       return value;
@@ -357,7 +380,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
       for (;;) {
         try {
           if (snapshotFirst) {
-            await log.append(id, { type: "snapshot", data: JSON.stringify({ value, status, progress }) });
+            await log.append(id, {
+              type: "snapshot",
+              data: JSON.stringify({ value: current(), status, progress }),
+            });
             snapshotFirst = false;
             reset = true;
           }
@@ -384,7 +410,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     /** Encodes the pending patch: nothing more merges into it. */
     const sealPatch = () => {
       if (pendingOps === undefined) return;
-      current();
+      if (applied < pendingOps.length) toBacklog(pendingOps, applied);
       pending[pending.length - 1].data = JSON.stringify(pendingOps);
       pendingOps = undefined;
     };
@@ -399,11 +425,17 @@ export function createRelay(options: RelayOptions = {}): Relay {
      */
     const flush = async () => {
       sealPatch();
-      const batch = pending.splice(0);
+      const batch = pending;
+      pending = [];
       let reset = false;
       for (const event of batch) {
         if (reset && inSnapshot(event.type)) continue;
-        if (await durably(event)) reset = true;
+        // The common case in one await; a failed write is retried (with backoff) by `durably`.
+        try {
+          await log.append(id, event);
+        } catch {
+          if (await durably(event)) reset = true;
+        }
         if (event.last === true) {
           ended = true;
           return;
@@ -412,7 +444,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         bytesSince += event.data.length;
       }
       if ((since >= snapshotEvery && bytesSince >= 4 * lastSnapshotBytes) || since >= snapshotAtMost) {
-        const snapshot = JSON.stringify({ value, status, progress });
+        const snapshot = JSON.stringify({ value: current(), status, progress });
         await durably({ type: "snapshot", data: snapshot });
         since = 0;
         bytesSince = 0;
@@ -443,10 +475,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         if (op[0] === ">" && tail !== undefined && tail[0] === ">" && tail[1] === op[1]) {
           pendingOps[last] = [">", op[1], tail[2] + op[2]];
           // The tail is in the document already: so must its new text be.
-          if (last < applied) {
-            doc.apply([op]);
-            value = doc.value;
-          }
+          if (last < applied) toBacklog([op], 0);
         } else pendingOps.push(op);
       }
     };
@@ -476,6 +505,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
           sealPatch();
           value = event.value;
           doc = createChangeApplier(value);
+          backlog = [];
           if (ops.length > 0) {
             appendPatch(ops);
             applied = ops.length;
@@ -660,56 +690,56 @@ export function createRelay(options: RelayOptions = {}): Relay {
     }
   }
 
-  async function* connectionEvents(id: string, after: number, signal: AbortSignal): AsyncGenerator<string[]> {
-    let state: RelayState = INITIAL_STATE;
-    let from = 0;
-    if (after > 0 && log.snapshotAtOrBefore !== undefined) {
-      // Rebuild the client's state from the nearest snapshot, not from the stream's first event.
-      const snapshot = await log.snapshotAtOrBefore(id, after);
-      if (snapshot !== undefined) {
-        state = reduceEntry(INITIAL_STATE, snapshot);
-        from = snapshot.id;
-      }
-    }
-    let stateKnown = true;
-    let expected = from + 1;
-    let started = false;
-    let resyncing = false;
-    let cursor = after;
-    const snapshotOf = (s: RelayState, eventId: number) =>
-      sseParts(
-        "snapshot",
-        JSON.stringify({ value: s.value, status: s.status, progress: s.progress }),
-        eventId,
+  /** Entries of a log without `follow`, read through its async `read`, one at a time (no buffer). */
+  function readCursor(id: string, from: number, onAppend: () => void, signal: AbortSignal): LogCursor {
+    const iterator = log.read(id, from, { signal })[Symbol.asyncIterator]();
+    let entry: LogEntry | undefined;
+    let reading = false;
+    let finished = false;
+    let failed = false;
+    let failure: unknown;
+    const fill = () => {
+      reading = true;
+      iterator.next().then(
+        (result) => {
+          reading = false;
+          if (result.done === true) finished = true;
+          else entry = result.value;
+          onAppend();
+        },
+        (error: unknown) => {
+          reading = false;
+          failed = true;
+          failure = error;
+          onAppend();
+        },
       );
-
-    for await (const entry of log.read(id, from, { signal })) {
-      if (entry.id !== expected) stateKnown = false;
-      expected = entry.id + 1;
-      if (entry.id <= after) {
-        // The client has this one: only rebuild the state it had, to send it as a snapshot.
-        if (entry.type === "snapshot") stateKnown = true;
-        if (stateKnown) state = reduceEntry(state, entry);
-        continue;
-      }
-      if (!started) {
-        started = true;
-        if (after > 0 && stateKnown) yield snapshotOf(state, after);
-        else if (entry.id !== after + 1) resyncing = true;
-      } else if (entry.id !== cursor + 1) {
-        resyncing = true;
-      }
-      if (resyncing) {
-        // Events between the client's and this one are gone: wait for a snapshot to resync from.
-        if (entry.type !== "snapshot") continue;
-        resyncing = false;
-      }
-      cursor = entry.id;
-      yield sseParts(entry.type, entry.data, entry.id);
-    }
-    // Everything was already sent (a resume after the end, with a log that has no `tail`): the
-    // state tells the client it is over.
-    if (!started && after > 0 && stateKnown && expected > 1) yield snapshotOf(state, after);
+    };
+    return {
+      next() {
+        if (failed) {
+          failed = false;
+          finished = true;
+          throw failure;
+        }
+        if (entry !== undefined) {
+          const taken = entry;
+          entry = undefined;
+          if (taken.last === true) finished = true;
+          else fill();
+          return taken;
+        }
+        if (!reading && !finished) fill();
+        return undefined;
+      },
+      get done() {
+        return finished && entry === undefined && !failed;
+      },
+      close() {
+        finished = true;
+        void Promise.resolve(iterator.return?.(undefined)).catch(() => {});
+      },
+    };
   }
 
   function reduceEntry(state: RelayState, entry: LogEntry): RelayState {
@@ -721,10 +751,37 @@ export function createRelay(options: RelayOptions = {}): Relay {
     }
   }
 
+  /** Direct (Node) connections with something new to send, written once per turn of the event loop. */
+  let dirty: (() => void)[] = [];
+  let dirtyScheduled = false;
+  const writeDirty = () => {
+    dirtyScheduled = false;
+    const due = dirty;
+    dirty = [];
+    for (const run of due) run();
+  };
+  /**
+   * Runs `run` at the end of this turn of the event loop, with every other connection's: under load
+   * a turn is longer and each connection's write carries more events (fewer writes, not more delay).
+   */
+  const writeSoon = (run: () => void) => {
+    dirty.push(run);
+    if (!dirtyScheduled) {
+      dirtyScheduled = true;
+      macrotask(writeDirty);
+    }
+  };
+
   /**
    * The SSE response for a stream; its connection is already counted in `connections` (reserved
    * before the first await of `handle`) and is released on every path: the end of the stream, the
    * client's cancel, the relay's close, and a request whose client left before the response began.
+   *
+   * The events come from the log through a cursor and are encoded when the client can take them:
+   * a client that stops reading holds at most one piece of text (and its socket's buffer), whatever
+   * the stream writes meanwhile (a bounded log then drops the oldest; the client resyncs from a
+   * snapshot). On Node, {@link writeResponseToNode} writes them straight to the socket; elsewhere the
+   * `Response`'s web stream carries them.
    */
   function openResponse(
     id: string,
@@ -732,11 +789,20 @@ export function createRelay(options: RelayOptions = {}): Relay {
     requestSignal?: AbortSignal,
   ): Response {
     const after = respondOptions.lastEventId ?? 0;
-    const controller = new AbortController();
-    const events = connectionEvents(id, after, controller.signal);
+    /** Ends a read of a log without `follow` (made only for one). */
+    let reads: AbortController | undefined;
+    let mode: "idle" | "web" | "direct" = "idle";
     let timer: ReturnType<typeof setInterval> | undefined;
     let done = false;
     let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+    /** Ends the direct response (set by its `pipe`). */
+    let endDirect: (() => void) | undefined;
+    /** Told when the log may have more (set by the mode). */
+    let notify = () => {};
+    /** Where the entries come from; `undefined` until the resume point is known. */
+    let cursor: LogCursor | undefined;
+    const onAppend = () => notify();
+
     const finish = () => {
       if (done) return;
       done = true;
@@ -744,15 +810,19 @@ export function createRelay(options: RelayOptions = {}): Relay {
       openResponses.delete(closeFromRelay);
       requestSignal?.removeEventListener("abort", onGone);
       if (timer !== undefined) clearInterval(timer);
-      controller.abort();
-      void events.return(undefined).catch(() => {});
+      reads?.abort();
+      cursor?.close();
+      notify();
     };
     const closeFromRelay = () => {
       finish();
-      try {
-        stream?.close();
-      } catch {
-        // Already closed or errored by the consumer.
+      if (endDirect !== undefined) endDirect();
+      else {
+        try {
+          stream?.close();
+        } catch {
+          // Already closed or errored by the consumer.
+        }
       }
     };
     // The client went away, perhaps before anyone read the body (a socket closed right after its GET).
@@ -764,90 +834,281 @@ export function createRelay(options: RelayOptions = {}): Relay {
     if (respondOptions.resumeUrl !== undefined) hello.url = respondOptions.resumeUrl;
     if (respondOptions.token !== undefined) hello.token = respondOptions.token;
 
-    // The event being sent, in parts (the log's `data` string is shared by every reader: it is
-    // sliced, never copied whole), and where in it. Each pull encodes at most PIECE characters, so a
-    // reader that stops reading holds one piece and Node's write buffer, however large the event.
+    // What is queued to send, in parts (a log entry's `data` string is shared by every reader: it is
+    // sliced, never copied whole), and where in it.
     let parts: string[] = [];
     let part = 0;
     let offset = 0;
-    const nextPiece = (): string => {
-      let piece = "";
-      while (part < parts.length && piece.length < PIECE) {
-        const text = parts[part];
-        let end = Math.min(text.length, offset + PIECE - piece.length);
-        // Never split a surrogate pair: each half would encode as U+FFFD.
-        if (end < text.length && end > offset && isHighSurrogate(text.charCodeAt(end - 1))) end--;
-        piece += text.slice(offset, end);
-        offset = end;
-        if (offset >= text.length) {
-          part++;
-          offset = 0;
-        } else break;
+    /** Nothing more will be queued (the stream's end, or the log failed). */
+    let ended = false;
+
+    // The client's state, rebuilt from the entries it already has, to resume it with a snapshot.
+    let state: RelayState = INITIAL_STATE;
+    let stateKnown = true;
+    let expected = 1;
+    let started = false;
+    let resyncing = false;
+    let lastSent = after;
+    /** Small events queued as one string (most events); `parts` holds the rest, sent in pieces. */
+    let ready = "";
+    const queue = (type: string, data: string, eventId?: number) => {
+      if (parts.length === 0 && data.length < SMALL) ready += `${sseHead(type, eventId)}${data}\n\n`;
+      else {
+        if (ready !== "") {
+          parts.push(ready);
+          ready = "";
+        }
+        parts.push(sseHead(type, eventId), data, "\n\n");
       }
-      if (part >= parts.length) parts = [];
-      return piece;
+    };
+    const queueSnapshot = (s: RelayState, eventId: number) =>
+      queue("snapshot", JSON.stringify({ value: s.value, status: s.status, progress: s.progress }), eventId);
+
+    const encode = (entry: LogEntry) => {
+      if (entry.id !== expected) stateKnown = false;
+      expected = entry.id + 1;
+      if (entry.id <= after) {
+        // The client has this one: only rebuild the state it had, to send it as a snapshot.
+        if (entry.type === "snapshot") stateKnown = true;
+        if (stateKnown) state = reduceEntry(state, entry);
+        return;
+      }
+      if (!started) {
+        started = true;
+        if (after > 0 && stateKnown) queueSnapshot(state, after);
+        else if (entry.id !== after + 1) resyncing = true;
+      } else if (entry.id !== lastSent + 1) {
+        resyncing = true;
+      }
+      if (resyncing) {
+        // Events between the client's and this one are gone: wait for a snapshot to resync from.
+        if (entry.type !== "snapshot") return;
+        resyncing = false;
+      }
+      lastSent = entry.id;
+      queue(entry.type, entry.data, entry.id);
     };
 
-    const body = new ReadableStream<Uint8Array>({
-      start(c) {
-        stream = c;
-        c.enqueue(encoder.encode(`retry: ${retryMs}\n\n${formatSseEvent("stream", JSON.stringify(hello))}`));
-        timer = setInterval(() => {
-          try {
-            c.enqueue(PING);
-          } catch {
-            finish();
+    /** The log failed (Redis unreachable): say so, then end. The client retries and resumes exactly. */
+    const unavailable = (error: unknown) => {
+      onError(error, id);
+      const code = isStructreamError(error) ? error.code : "log_unavailable";
+      queue(
+        "unavailable",
+        JSON.stringify({
+          code: code === "log_reset" ? "log_unavailable" : code,
+          message: "The relay's event log is unavailable; reconnect later.",
+        }),
+      );
+      ended = true;
+      cursor?.close();
+    };
+
+    /** Up to `limit` characters of SSE text ready now ("" when none is). */
+    const take = (limit: number): string => {
+      let out = "";
+      for (;;) {
+        if (ready !== "" && parts.length === 0) {
+          if (out.length + ready.length > limit && out !== "") return out;
+          if (ready.length <= limit) {
+            out += ready;
+            ready = "";
+          } else {
+            parts.push(ready);
+            ready = "";
           }
-        }, keepAliveMs);
-        // An idle keep-alive timer must not keep a process alive on its own.
-        (timer as { unref?: () => void }).unref?.();
-      },
-      async pull(c) {
+        }
+        while (part < parts.length) {
+          const room = limit - out.length;
+          if (room <= 0) return out;
+          const text = parts[part];
+          if (offset === 0 && text.length <= room) {
+            out += text;
+            part++;
+            continue;
+          }
+          let end = Math.min(text.length, offset + room);
+          // Never split a surrogate pair: each half would encode as U+FFFD.
+          if (end < text.length && end > offset && isHighSurrogate(text.charCodeAt(end - 1))) end--;
+          out += text.slice(offset, end);
+          if (end < text.length) {
+            offset = end;
+            return out;
+          }
+          part++;
+          offset = 0;
+        }
+        if (part > 0) {
+          parts = [];
+          part = 0;
+        }
+        if (ready !== "") continue;
+        if (ended || cursor === undefined || done || out.length >= limit) return out;
+        let entry: LogEntry | undefined;
         try {
-          if (parts.length === 0) {
-            const next = await events.next();
+          entry = cursor.next();
+        } catch (error) {
+          unavailable(error);
+          continue;
+        }
+        if (entry !== undefined) encode(entry);
+        else if (cursor.done) {
+          ended = true;
+          // Everything was already sent (a resume after the end, with a log that has no `tail`): the
+          // state tells the client it is over.
+          if (!started && after > 0 && stateKnown && expected > 1) queueSnapshot(state, after);
+        } else return out;
+      }
+    };
+
+    const begin = (how: "web" | "direct", ping: () => void) => {
+      mode = how;
+      ready = `retry: ${retryMs}\n\n${formatSseEvent("stream", JSON.stringify(hello))}`;
+      timer = setInterval(ping, keepAliveMs);
+      // An idle keep-alive timer must not keep a process alive on its own.
+      (timer as { unref?: () => void }).unref?.();
+      void (async () => {
+        let from = 0;
+        if (after > 0 && log.snapshotAtOrBefore !== undefined) {
+          // Rebuild the client's state from the nearest snapshot, not from the stream's first event.
+          try {
+            const snapshot = await log.snapshotAtOrBefore(id, after);
+            if (snapshot !== undefined) {
+              state = reduceEntry(INITIAL_STATE, snapshot);
+              from = snapshot.id;
+            }
+          } catch (error) {
+            if (!done) unavailable(error);
+            notify();
+            return;
+          }
+        }
+        if (done) return;
+        expected = from + 1;
+        if (log.follow !== undefined) cursor = log.follow(id, from, onAppend);
+        else {
+          reads = new AbortController();
+          cursor = readCursor(id, from, onAppend, reads.signal);
+        }
+        notify();
+      })();
+    };
+
+    let wakeWeb: (() => void) | undefined;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start(c) {
+          stream = c;
+        },
+        async pull(c) {
+          if (mode === "idle") {
+            notify = () => wakeWeb?.();
+            begin("web", () => {
+              try {
+                c.enqueue(PING);
+              } catch {
+                finish();
+              }
+            });
+          }
+          for (;;) {
             if (done) return;
-            if (next.done === true) {
+            const text = take(PIECE);
+            if (text !== "") {
+              c.enqueue(encoder.encode(text));
+              return;
+            }
+            if (ended) {
               finish();
               c.close();
               return;
             }
-            parts = next.value;
-            part = 0;
-            offset = 0;
+            await new Promise<void>((resolve) => {
+              wakeWeb = resolve;
+            });
+            wakeWeb = undefined;
           }
-          c.enqueue(encoder.encode(nextPiece()));
-        } catch (error) {
-          if (done) return;
-          // The log failed (Redis unreachable): say so, then end this response. The client retries
-          // with backoff and resumes exactly from its last event once the log is back.
-          onError(error, id);
-          const code = isStructreamError(error) ? error.code : "log_unavailable";
-          c.enqueue(
-            encoder.encode(
-              formatSseEvent(
-                "unavailable",
-                JSON.stringify({
-                  code: code === "log_reset" ? "log_unavailable" : code,
-                  message: "The relay's event log is unavailable; reconnect later.",
-                }),
-              ),
-            ),
-          );
+        },
+        cancel() {
           finish();
-          c.close();
-        }
+        },
       },
-      cancel() {
-        finish();
-      },
-    });
+      // Nothing is read from the log before the consumer asks (and nothing at all on the direct path).
+      { highWaterMark: 0 },
+    );
     const headers = new Headers(options.headers);
     new Headers(respondOptions.headers).forEach((value, name) => {
       headers.set(name, value);
     });
     for (const [name, value] of Object.entries(SSE_HEADERS)) headers.set(name, value);
-    return new Response(body, { status: 200, headers });
+    const response = new Response(body, { status: 200, headers });
+    setDirectBody(response, {
+      pipe(target) {
+        let resolveDone!: () => void;
+        const piped = new Promise<void>((resolve) => {
+          resolveDone = resolve;
+        });
+        if (done || mode !== "idle") {
+          target.end();
+          resolveDone();
+          return { drained() {}, closed() {}, done: piped };
+        }
+        let blocked = false;
+        let scheduled = false;
+        endDirect = () => {
+          try {
+            target.end();
+          } catch {
+            // Ended or broken elsewhere: nothing more to send.
+          }
+          resolveDone();
+        };
+        const run = () => {
+          scheduled = false;
+          if (done) return;
+          try {
+            while (!blocked) {
+              const text = take(PIECE);
+              if (text === "") {
+                if (ended) closeFromRelay();
+                return;
+              }
+              // One write per batch: whatever the log gained since the last, in one string.
+              if (!target.write(text)) blocked = true;
+            }
+          } catch {
+            // The response was ended or broken elsewhere (a write after end): this reader is gone.
+            closeFromRelay();
+          }
+        };
+        notify = () => {
+          if (scheduled || blocked || done) return;
+          scheduled = true;
+          writeSoon(run);
+        };
+        begin("direct", () => {
+          try {
+            target.write(PING_TEXT);
+          } catch {
+            closeFromRelay();
+          }
+        });
+        // The first write carries the headers and the `stream` event together.
+        run();
+        return {
+          drained() {
+            blocked = false;
+            notify();
+          },
+          closed() {
+            finish();
+            resolveDone();
+          },
+          done: piped,
+        };
+      },
+    });
+    return response;
   }
 
   function respond(id: string, respondOptions: RelayRespondOptions = {}): Response {
