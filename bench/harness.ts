@@ -52,16 +52,18 @@ export async function measure(fn: () => unknown, options: MeasureOptions = {}): 
 }
 
 /**
- * Times `a` and `b` for a ratio: both warmed up, then run in turns (a, b, a, b, ...) with a full
- * garbage collection before each run, so that the machine's load and the garbage one left behind
- * fall on both alike. Returns each one's median.
+ * Times `a` and `b` for a ratio: both warmed up, then run in turns (a, b, a, b, ...), so that the
+ * machine's load falls on both alike. Returns each one's median. `gc`: a full garbage collection
+ * before each run, for runs whose garbage (megabytes of buffers) would otherwise fall on the next
+ * one; not for short runs, which a full collection slows down (V8 then shrinks the young
+ * generation, and an allocating run pays many more scavenges than it would in a steady state).
  */
 export async function measurePair(
   a: () => unknown,
   b: () => unknown,
-  options: MeasureOptions = {},
+  options: MeasureOptions & { gc?: boolean } = {},
 ): Promise<[Measurement, Measurement]> {
-  const { budgetMs = 500, minRuns = 3, maxRuns = 25, warmup = true } = options;
+  const { budgetMs = 500, minRuns = 3, maxRuns = 25, warmup = true, gc = false } = options;
   if (warmup) {
     await a();
     await b();
@@ -70,7 +72,7 @@ export async function measurePair(
   let spent = 0;
   while (times[0].length < minRuns || (times[0].length < maxRuns && spent < budgetMs)) {
     for (const [i, fn] of [a, b].entries()) {
-      collectGarbage();
+      if (gc) collectGarbage();
       const started = performance.now();
       await fn();
       const elapsed = performance.now() - started;
