@@ -66,3 +66,30 @@ describe("the relay, on answers twice as large", () => {
     });
   }
 });
+
+describe("the relay, on an answer that arrives as one burst", () => {
+  it("sends it exactly, the text once (the burst's partials merged)", async () => {
+    // 1 MB in 8-character deltas, all read within one turn of the event loop (an in-memory source):
+    // the relay reads the burst once it is due to write it, and the stream merges its partials.
+    const value = { summary: "lorem ipsum ".repeat(90_000), tail: [1, 2, 3] };
+    const { bytes, received } = await relayed(value);
+    expect(received).toEqual(value);
+    // The text once, plus the events around it: not a copy per delta.
+    expect(bytes).toBeLessThan(JSON.stringify(value).length * 1.1);
+  });
+
+  it("writes no patch event larger than about 64 KiB, however large the burst", async () => {
+    const text = JSON.stringify({ summary: "lorem ipsum ".repeat(90_000) });
+    const { id } = await relay.start(structuredStream({ source: deltas(text, 8), provider: "text" }));
+    const body = await (await fetch(`${server.url}/streams/${id}`)).text();
+    const patches = body
+      .split("\n\n")
+      .filter((block) => !/^event: /m.test(block) && /^data: /m.test(block))
+      .map((block) => (/^data: (.*)$/m.exec(block)?.[1] ?? "").length);
+    expect(patches.length).toBeGreaterThan(1);
+    // One patch of appends is at most 64 Ki characters of text, plus its JSON around them.
+    expect(Math.max(...patches)).toBeLessThan(66_000);
+    // Few events for 135,000 deltas: the burst was merged, not sent delta by delta.
+    expect(patches.length).toBeLessThan(200);
+  });
+});

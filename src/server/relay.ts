@@ -183,6 +183,8 @@ const CANCELLED = "Stopped by the client.";
 const encoder = new TextEncoder();
 /** Characters encoded per write of a large event. */
 const PIECE = 16_384;
+/** Most characters merged into one patch event (more starts the next one). */
+const PATCH_MOST = 65_536;
 /** Runs `task` in a later turn of the event loop (`setImmediate` where there is one: Node, Bun, Deno). */
 const macrotask: (task: () => void) => void =
   typeof setImmediate === "function" ? (task) => void setImmediate(task) : (task) => void setTimeout(task, 0);
@@ -461,8 +463,19 @@ export function createRelay(options: RelayOptions = {}): Relay {
       if (last) closing = true;
     };
 
+    /** Roughly how many characters the pending patch holds (appended text; other operations count 64). */
+    let pendingSize = 0;
+    const sizeOf = (ops: readonly WirePatchOp[]) => {
+      let size = 0;
+      for (const op of ops) size += op[0] === ">" ? op[2].length : 64;
+      return size;
+    };
     /** Queues a patch, merged into the pending one before it (consecutive appends to one string joined). */
     const appendPatch = (ops: readonly WirePatchOp[]) => {
+      const size = sizeOf(ops);
+      // A patch stays a moderate event (a burst read late could otherwise make one of megabytes).
+      if (pendingOps !== undefined && pendingSize + size > PATCH_MOST) sealPatch();
+      pendingSize = pendingOps === undefined ? size : pendingSize + size;
       if (pendingOps === undefined) {
         pending.push({ type: "patch", data: "" });
         pendingOps = ops.slice();
@@ -551,6 +564,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
     // patch that brings them is written, so a client never hears of a value before it has it.
     const held: StreamEvent<unknown>[] = [];
     const flushHeld = () => {
+      // After every partial: most of the time there is nothing held (no array made for nothing).
+      if (held.length === 0) return;
       for (const event of held.splice(0)) write(event);
     };
     const ordered = (event: StreamEvent<unknown>) => {
@@ -639,7 +654,15 @@ export function createRelay(options: RelayOptions = {}): Relay {
           await flush();
           continue;
         }
-        const result = await next();
+        // In a burst, reading waits for the flush (a macrotask, as the burst's events wait anyway):
+        // meanwhile the stream's queue merges the burst's partials into few, so the relay pays
+        // per burst rather than per delta.
+        const result =
+          flushTimer !== undefined && !isAborted
+            ? await new Promise<Next>((resolve) => {
+                interrupt = resolve;
+              })
+            : await next();
         interrupt = undefined;
         if (result === FLUSH) continue;
         if (result === ABORTED) {

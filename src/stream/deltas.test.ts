@@ -128,3 +128,25 @@ describe("the text an error carries", () => {
     expect(error.text).toBe(text);
   });
 });
+
+describe("changes read late", () => {
+  it("come merged, in batches of at most 64 Ki characters, and still rebuild the value exactly", async () => {
+    const text = JSON.stringify({ summary: "lorem ipsum ".repeat(30_000), n: 1 });
+    const chunks = text.match(/[\s\S]{1,8}/g) ?? [];
+    const s = structuredStream({ source: countingSource(chunks).source, provider: "text" });
+    const iterator = s.events({ changes: true });
+    await s.result; // the whole answer is in before the first read
+    let value: unknown;
+    let partials = 0;
+    for await (const event of iterator) {
+      if (event.type !== "partial") continue;
+      partials++;
+      let size = 0;
+      for (const change of event.changes ?? []) size += change[0] === ">" ? change[2].length : 64;
+      expect(size).toBeLessThanOrEqual(65_536);
+      value = applyPatch(value, decodePatch(event.changes ?? []));
+    }
+    expect(value).toEqual(JSON.parse(text));
+    expect(partials).toBeLessThan(chunks.length / 100);
+  });
+});

@@ -159,13 +159,22 @@ function toPath(path: string | readonly PathSegment[]): PathSegment[] {
 type PartialEvent = Extract<StreamEvent<unknown>, { type: "partial" }>;
 
 /** Partial events a queue merged, with the event whose value they give (the latest merged in). */
-const mergedPartials = new WeakMap<object, { latest: PartialEvent }>();
+const mergedPartials = new WeakMap<object, { latest: PartialEvent; size: number }>();
 
 /**
  * The merge rule of an event queue: a partial replaces the unread partial before it, carrying the
  * changes of both (so a consumer of `changes` misses none), with consecutive appends to one string
  * joined into one. The merged event is the queue's own: its `changes` grow in place.
  */
+/** Most characters of changes merged into one partial event (appended text; others count 64). */
+const MERGE_MOST = 65_536;
+
+function changesSize(changes: readonly StreamChange[]): number {
+  let size = 0;
+  for (const change of changes) size += change[0] === ">" ? change[2].length : 64;
+  return size;
+}
+
 function mergePartials<E extends StreamEvent<unknown>>(last: E, next: E): E | undefined {
   if (last.type !== "partial" || next.type !== "partial") return undefined;
   const incoming = next as PartialEvent;
@@ -173,8 +182,11 @@ function mergePartials<E extends StreamEvent<unknown>>(last: E, next: E): E | un
   if (before === undefined || incoming.changes === undefined) return next;
   let merged = last as PartialEvent;
   let state = mergedPartials.get(merged);
+  const size = changesSize(incoming.changes);
+  // Merged changes stay a moderate batch (a burst read late would otherwise make megabytes of one).
+  if ((state?.size ?? changesSize(before)) + size > MERGE_MOST) return undefined;
   if (state === undefined) {
-    const source = { latest: incoming };
+    const source = { latest: incoming, size: changesSize(before) };
     state = source;
     merged = {
       type: "partial",
@@ -187,6 +199,7 @@ function mergePartials<E extends StreamEvent<unknown>>(last: E, next: E): E | un
     mergedPartials.set(merged, state);
   }
   state.latest = incoming;
+  state.size += size;
   merged.progress = incoming.progress;
   const changes = merged.changes as StreamChange[];
   for (const change of incoming.changes) {
