@@ -27,7 +27,6 @@ import {
   collectGarbage,
   formatBytes,
   markdownTable,
-  measure,
   measurePair,
 } from "./harness.ts";
 
@@ -377,7 +376,6 @@ export async function runDeltaBench(
   const quick = options.quick === true;
   const rows: string[][] = [];
   if (options.table === false) return (await capacityLines(options.capacity ?? [])).join("\n\n");
-  const budget = { budgetMs: quick ? 200 : 1500, minRuns: 1, maxRuns: quick ? 2 : 5, warmup: true };
   // Ratios are measured in turns (see measurePair): the two sides of a ratio see the same load.
   // (The for-await rows' allocating runs are measured without a full collection before each.)
   const pairBudget = { budgetMs: quick ? 400 : 3000, minRuns: quick ? 1 : 5, maxRuns: quick ? 2 : 15 };
