@@ -107,7 +107,7 @@ function readerOf(source: ReadableStream<Uint8Array | string> | AsyncIterable<Ch
   }
   const iterator = (source as AsyncIterable<Chunk>)[Symbol.asyncIterator]();
   return {
-    read: () => iterator.next(),
+    read: iterator.next.bind(iterator),
     cancel: async () => {
       await iterator.return?.()?.catch?.(() => {});
     },
@@ -122,17 +122,22 @@ function readerOf(source: ReadableStream<Uint8Array | string> | AsyncIterable<Ch
 function pump(reader: ChunkReader, signal: AbortSignal, take: (chunk: Chunk) => boolean): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
     let settled = false;
+    // Set by the abort listener: cheaper than asking the signal (a checked getter) every chunk.
+    let aborted = signal.aborted;
     const settle = (outcome: () => void) => {
       if (settled) return;
       settled = true;
       signal.removeEventListener("abort", onAbort);
       outcome();
     };
-    const onAbort = () => settle(() => reject(signal.reason));
+    const onAbort = () => {
+      aborted = true;
+      settle(() => reject(signal.reason));
+    };
     const fail = (error: unknown) => settle(() => reject(error));
     const failRead = (error: unknown) => fail(asTransport(error));
     const read = () => {
-      if (signal.aborted) {
+      if (aborted) {
         onAbort();
         return;
       }
