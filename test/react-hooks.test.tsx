@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { memo, StrictMode } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { StreamError } from "../src/errors/index.ts";
@@ -299,6 +299,34 @@ describe("useStructuredStream", () => {
     expect(answer.status).toBe("error");
     expect(answer.error).toBeInstanceOf(StreamError);
     expect(answer.error?.message).toBe("The prompt is empty.");
+  });
+
+  it("shows the model's reasoning live as `reasoning`, before the answer completes", async () => {
+    const { source, url } = await startStream();
+    let answer!: UseStructuredStreamResult<unknown>;
+    function View() {
+      answer = useStructuredStream({ url, fetch: relayFetch, throttle: false });
+      return <p data-testid="reasoning">{answer.reasoning}</p>;
+    }
+    render(<View />);
+    expect(answer.reasoning).toBe("");
+    source.push({ type: "status", status: "streaming" });
+    source.push({ type: "reasoning", delta: "The user wants " }, { type: "reasoning", delta: "a recipe." });
+    source.push({ type: "commentary", delta: "Writing it now." });
+    await waitFor(() => expect(answer.reasoning).toBe("The user wants a recipe."));
+    // Live: the answer has not started, let alone completed.
+    expect(answer.status).toBe("streaming");
+    expect(answer.value).toBeUndefined();
+    expect(answer.commentary).toBe("Writing it now.");
+    expect(screen.getByTestId("reasoning").textContent).toBe("The user wants a recipe.");
+    const final = { title: "Lemon bread", tags: ["sweet", "citrus"], score: 9 };
+    source.push(partial(final, FIELDS), { type: "complete", value: final, stats: STATS });
+    source.end();
+    await waitFor(() => expect(answer.status).toBe("complete"));
+    expect(answer.reasoning).toBe("The user wants a recipe.");
+    // A new stream starts with no reasoning.
+    act(() => answer.start());
+    expect(answer.reasoning).toBe("");
   });
 
   it("shows the stream's error and its retries", async () => {

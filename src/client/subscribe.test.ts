@@ -486,3 +486,83 @@ describe("subscribe under faults (issue 12)", () => {
     expect(methods).toEqual(["POST", "DELETE"]);
   });
 });
+
+describe("subscribe: reasoning and commentary (issue 10's follow-up)", () => {
+  const sse = (text: string) => new Response(text, { headers: { "content-type": "text/event-stream" } });
+  const fixed = (text: string) => (async () => sse(text)) as unknown as typeof fetch;
+  const HELLO = 'event: stream\ndata: {"id":"AAAAAAAAAAAAAAAAAAAAAA"}\n\n';
+
+  it("joins the pieces into `reasoning` and `commentary`, for listeners, the iterator and the store", async () => {
+    const text = [
+      HELLO,
+      'id: 1\nevent: reasoning\ndata: {"delta":"Think"}\n\n',
+      'id: 2\nevent: reasoning\ndata: {"delta":"ing, 🦦 ok"}\n\n',
+      'id: 3\nevent: commentary\ndata: {"delta":"Here it is."}\n\n',
+      'id: 4\ndata: [["=","",{"a":1}]]\n\n',
+      "id: 5\nevent: complete\ndata: {}\n\n",
+    ].join("");
+    const s = subscribe("http://relay.test/streams/x", { fetch: fixed(text) });
+    const heard: string[] = [];
+    s.on("reasoning", (e) => heard.push(`r:${e.delta}`));
+    s.on("commentary", (e) => heard.push(`c:${e.delta}`));
+    const snapshots: string[] = [];
+    s.subscribe(() => snapshots.push(s.getSnapshot().reasoning));
+    const iterated = (await collect(s)).filter((e) => e.type === "reasoning" || e.type === "commentary");
+    expect(await s.done).toEqual({ a: 1 });
+    expect(heard).toEqual(["r:Think", "r:ing, 🦦 ok", "c:Here it is."]);
+    expect(iterated).toEqual([
+      { type: "reasoning", delta: "Think" },
+      { type: "reasoning", delta: "ing, 🦦 ok" },
+      { type: "commentary", delta: "Here it is." },
+    ]);
+    expect(s.reasoning).toBe("Thinking, 🦦 ok");
+    expect(s.commentary).toBe("Here it is.");
+    expect(s.getSnapshot()).toMatchObject({ reasoning: "Thinking, 🦦 ok", commentary: "Here it is." });
+    expect(snapshots.at(-1)).toBe("Thinking, 🦦 ok");
+  });
+
+  it("takes a snapshot's text: what extends its own as one more piece, anything else in place of it", async () => {
+    const text = [
+      HELLO,
+      'id: 1\nevent: reasoning\ndata: {"delta":"ab"}\n\n',
+      // A snapshot written into the stream, after a gap the client did not see (ids 2 to 4).
+      'id: 5\nevent: snapshot\ndata: {"value":{"a":1},"status":"streaming","reasoning":"abcdef"}\n\n',
+      'id: 6\nevent: reasoning\ndata: {"delta":"g"}\n\n',
+      "id: 7\nevent: complete\ndata: {}\n\n",
+    ].join("");
+    const s = subscribe("http://relay.test/streams/x", { fetch: fixed(text) });
+    const heard: string[] = [];
+    s.on("reasoning", (e) => heard.push(e.delta));
+    expect(await s.done).toEqual({ a: 1 });
+    expect(s.reasoning).toBe("abcdefg");
+    expect(heard).toEqual(["ab", "cdef", "g"]);
+  });
+
+  it.each([
+    ["a delta that is not a string", 'event: reasoning\ndata: {"delta":5}'],
+    ["no delta", "event: commentary\ndata: {}"],
+    ["data that is not JSON", "event: reasoning\ndata: Thinking"],
+    [
+      "a snapshot whose reasoning is not a string",
+      'event: snapshot\ndata: {"value":1,"status":"streaming","reasoning":[]}',
+    ],
+  ])("fails with protocol_error on %s, like any malformed event", async (_, block) => {
+    const text = `${HELLO}id: 1\n${block}\n\nid: 2\nevent: complete\ndata: {"value":1}\n\n`;
+    const s = subscribe("http://relay.test/streams/x", { fetch: fixed(text), retry: { baseDelayMs: 1 } });
+    await expect(s.done).rejects.toMatchObject({ code: "provider_error", reason: "protocol_error" });
+    expect(s.reasoning).toBe("");
+  });
+
+  it("ignores event names it does not know, and keeps an empty text with a relay that sends none", async () => {
+    const text = [
+      HELLO,
+      'id: 1\nevent: thinking-v2\ndata: {"delta":"x"}\n\n',
+      'id: 2\ndata: [["=","",{"a":1}]]\n\n',
+      "id: 3\nevent: complete\ndata: {}\n\n",
+    ].join("");
+    const s = subscribe("http://relay.test/streams/x", { fetch: fixed(text) });
+    expect(await s.done).toEqual({ a: 1 });
+    expect(s.reasoning).toBe("");
+    expect(s.commentary).toBe("");
+  });
+});

@@ -90,6 +90,10 @@ export interface SubscriptionSnapshot<T = unknown> {
   readonly progress: Progress | undefined;
   readonly error: StreamError | undefined;
   readonly connection: ConnectionState;
+  /** The model's reasoning so far (`reasoning` events joined; `""` when it sent none). */
+  readonly reasoning: string;
+  /** The text the model wrote beside the answer so far (`commentary` events joined; `""` when none). */
+  readonly commentary: string;
 }
 
 /** Measurements of a subscription. */
@@ -125,6 +129,19 @@ export interface Subscription<T = unknown> extends AsyncIterable<StreamEvent<T>>
   readonly progress: Progress | undefined;
   readonly error: StreamError | undefined;
   readonly connection: ConnectionState;
+  /**
+   * The model's reasoning so far: every `reasoning` event's `delta`, joined (`""` when it sent none,
+   * or from a relay that does not relay it). Never part of the answer. Exact across reconnections:
+   * a resume replays each piece once, and a resync from a snapshot takes the snapshot's text.
+   *
+   * @example
+   * ```ts
+   * answer.subscribe(() => (thinking.textContent = answer.reasoning));
+   * ```
+   */
+  readonly reasoning: string;
+  /** The text the model wrote beside the answer so far (`commentary` events joined), like {@link Subscription.reasoning}. */
+  readonly commentary: string;
   readonly stats: SubscriptionStats;
   /** The stream's id, once the relay said it. */
   readonly id: string | undefined;
@@ -209,6 +226,8 @@ const latestPartial = <T>(last: StreamEvent<T>, next: StreamEvent<T>) =>
 class SubscriptionImpl<T> implements Subscription<T> {
   private state: RelayState = { ...INITIAL_STATE, status: "connecting" };
   private errorValue: StreamError | undefined;
+  private reasoningText = "";
+  private commentaryText = "";
   private connectionValue: ConnectionState = "connecting";
   private snapshot: SubscriptionSnapshot<T> | undefined;
   private dirty = false;
@@ -280,6 +299,12 @@ class SubscriptionImpl<T> implements Subscription<T> {
   get connection(): ConnectionState {
     return this.connectionValue;
   }
+  get reasoning(): string {
+    return this.reasoningText;
+  }
+  get commentary(): string {
+    return this.commentaryText;
+  }
   get id(): string | undefined {
     return this.streamId;
   }
@@ -311,6 +336,8 @@ class SubscriptionImpl<T> implements Subscription<T> {
       progress: this.state.progress,
       error: this.errorValue,
       connection: this.connectionValue,
+      reasoning: this.reasoningText,
+      commentary: this.commentaryText,
     });
     return this.snapshot;
   }
@@ -461,6 +488,33 @@ class SubscriptionImpl<T> implements Subscription<T> {
     });
   }
 
+  /** Adds `delta` to a channel's text and tells its listeners. */
+  private appendChannel(type: "reasoning" | "commentary", delta: string): void {
+    if (delta === "") return;
+    if (type === "reasoning") this.reasoningText += delta;
+    else this.commentaryText += delta;
+    this.changed();
+    this.emit({ type, delta });
+  }
+
+  /**
+   * A snapshot's text of a channel (written into the stream, so a client that resynced after a gap
+   * has what it missed): what extends the client's text is told as one more piece; anything else
+   * (a client that never had the start) replaces it.
+   */
+  private resyncChannel(type: "reasoning" | "commentary", text: string | undefined): void {
+    if (text === undefined) return;
+    const known = type === "reasoning" ? this.reasoningText : this.commentaryText;
+    if (text === known) return;
+    if (text.startsWith(known)) {
+      this.appendChannel(type, text.slice(known.length));
+      return;
+    }
+    if (type === "reasoning") this.reasoningText = text;
+    else this.commentaryText = text;
+    this.changed();
+  }
+
   /** Applies one relay event; throws (a protocol or patch error) without changing anything. */
   private apply(event: RelayEvent): void {
     switch (event.type) {
@@ -474,6 +528,8 @@ class SubscriptionImpl<T> implements Subscription<T> {
         const next = reduceRelayState(before, event);
         const terminal = next.status === "complete" || next.status === "error";
         if (terminal) this.endedInSnapshot = next.status;
+        this.resyncChannel("reasoning", event.reasoning);
+        this.resyncChannel("commentary", event.commentary);
         if (next === before) return;
         this.state = { ...next, status: terminal ? before.status : next.status };
         this.changed();
@@ -522,6 +578,10 @@ class SubscriptionImpl<T> implements Subscription<T> {
       case "rewind":
         // The patch that replaces what was withdrawn follows; consumers hear of the withdrawal first.
         this.emit({ type: "rewind", retracted: event.retracted, attempt: event.attempt });
+        return;
+      case "reasoning":
+      case "commentary":
+        this.appendChannel(event.type, event.delta);
         return;
       case "complete": {
         const value = "value" in event ? event.value : this.state.value;

@@ -113,6 +113,13 @@ export interface StructuredStreamState<T = unknown> {
   readonly fields: ReadonlyMap<string, FieldState>;
   /** The relay's id of the stream, once known. */
   readonly id: string | undefined;
+  /**
+   * The model's reasoning so far, live (`""` when it sent none): thinking, reasoning summaries,
+   * thoughts. Never part of the answer; show it apart (collapsed, dimmed).
+   */
+  readonly reasoning: string;
+  /** The text the model wrote beside the answer so far, live (`""` when none). */
+  readonly commentary: string;
 }
 
 /** A store of one relayed stream at a time, in the shape of `useSyncExternalStore`. */
@@ -160,6 +167,8 @@ const IDLE: StructuredStreamState<never> = Object.freeze({
   retries: NO_RETRIES,
   fields: NO_FIELDS,
   id: undefined,
+  reasoning: "",
+  commentary: "",
 });
 
 /** Segments of a path given as a JSON Pointer or as keys and indexes. */
@@ -259,6 +268,8 @@ export function createStructuredStreamStore<T = unknown, I = void>(
       retries,
       fields: snapshotFields,
       id: current.id,
+      reasoning: s.reasoning,
+      commentary: s.commentary,
     });
   }
 

@@ -13,6 +13,8 @@ import { applyPatch, decodePatch, diff, type PatchOp } from "./patch.ts";
  * - `status`, `progress`, `field`, `field-state`, `retry`, `rewind`: the stream's events of the
  *   same names (`rewind`: a retry's answer withdrew the values at `retracted`; the patch that
  *   replaces them follows).
+ * - `reasoning`, `commentary`: `{ delta }`, a piece of the model's reasoning or of the text it
+ *   wrote beside the answer (never the answer); adjacent pieces written together are merged.
  * - `complete` (the validated value), `stream-error` (code and message): the last event of a
  *   stream. (`error` is read too, from relays before 0.2; a name an `EventSource` also gives to its
  *   own connection errors.)
@@ -29,6 +31,8 @@ export type RelayEventType =
   | "field-state"
   | "retry"
   | "rewind"
+  | "reasoning"
+  | "commentary"
   | "complete"
   | "stream-error"
   | "unavailable";
@@ -42,7 +46,19 @@ export interface PublicError {
 /** A decoded relay event (the `data:` of one SSE message, read and checked). */
 export type RelayEvent =
   | { type: "stream"; id: string; url?: string; token?: string }
-  | { type: "snapshot"; value: unknown; status: StreamStatus; progress?: Progress }
+  /**
+   * `reasoning` / `commentary`: the whole text of that channel so far, only in the snapshots the
+   * relay writes into the stream (a client resyncing from one after a gap takes it as its text);
+   * absent in the snapshot that opens a resume (the client has its text up to its `Last-Event-ID`).
+   */
+  | {
+      type: "snapshot";
+      value: unknown;
+      status: StreamStatus;
+      progress?: Progress;
+      reasoning?: string;
+      commentary?: string;
+    }
   | { type: "patch"; ops: PatchOp[] }
   | { type: "status"; status: StreamStatus }
   | { type: "progress"; progress: Progress }
@@ -52,6 +68,8 @@ export type RelayEvent =
   | { type: "retry"; attempt: number; delayMs: number; error: PublicError }
   /** A retry's answer withdrew the values at `retracted` (JSON Pointers); the patch that replaces them follows. */
   | { type: "rewind"; retracted: string[]; attempt: number }
+  /** A piece of the model's reasoning (`reasoning`) or of the text beside the answer (`commentary`). */
+  | { type: "reasoning" | "commentary"; delta: string }
   /** Without `value`, the final value is the client's snapshot. */
   | { type: "complete"; value?: unknown; stats?: StreamStats }
   | { type: "error"; error: PublicError }
@@ -147,6 +165,12 @@ export function decodeRelayEvent(type: string, data: string): RelayEvent | undef
       if (!isObject(body)) throw protocolError("Malformed snapshot");
       const event: RelayEvent = { type, value: body.value, status: readStatus(body.status) };
       if (body.progress !== undefined) event.progress = readProgress(body.progress);
+      for (const channel of ["reasoning", "commentary"] as const) {
+        const text = body[channel];
+        if (text === undefined) continue;
+        if (typeof text !== "string") throw protocolError(`Malformed snapshot ${channel}`);
+        event[channel] = text;
+      }
       return event;
     }
     case "status":
@@ -180,6 +204,10 @@ export function decodeRelayEvent(type: string, data: string): RelayEvent | undef
         throw protocolError("Malformed rewind event");
       }
       return { type, retracted: body.retracted as string[], attempt: body.attempt };
+    case "reasoning":
+    case "commentary":
+      if (!isObject(body) || typeof body.delta !== "string") throw protocolError(`Malformed ${type} event`);
+      return { type, delta: body.delta };
     case "complete": {
       if (!isObject(body)) throw protocolError("Malformed complete event");
       const event: RelayEvent = { type };

@@ -323,6 +323,20 @@ export function createRelay(options: RelayOptions = {}): Relay {
     let bytesSince = 0;
     let lastSnapshotBytes = 0;
     let ended = false;
+    /**
+     * The `reasoning` and `commentary` text queued so far, for the snapshots written into the stream:
+     * a client that resyncs from one after a gap (a bounded log dropped events) ends with the same
+     * text as one that read every event.
+     */
+    let reasoning = "";
+    let commentary = "";
+    /** The state the log describes (with the pending events), as a `snapshot` event's data. */
+    const snapshotData = (): string => {
+      const data: Record<string, unknown> = { value: current(), status, progress };
+      if (reasoning !== "") data.reasoning = reasoning;
+      if (commentary !== "") data.commentary = commentary;
+      return JSON.stringify(data);
+    };
 
     let stopping = false;
     /** The stream's last event is queued: nothing more is read from the source. */
@@ -382,10 +396,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       for (;;) {
         try {
           if (snapshotFirst) {
-            await log.append(id, {
-              type: "snapshot",
-              data: JSON.stringify({ value: current(), status, progress }),
-            });
+            await log.append(id, { type: "snapshot", data: snapshotData() });
             snapshotFirst = false;
             reset = true;
           }
@@ -409,17 +420,48 @@ export function createRelay(options: RelayOptions = {}): Relay {
       }
     };
 
-    /** Encodes the pending patch: nothing more merges into it. */
+    /**
+     * The pieces of the last pending event while it is a `reasoning` or `commentary` event: joined
+     * once, when it is sealed (re-encoding the event per piece would cost the square of its length).
+     */
+    let pendingText: string[] | undefined;
+    let pendingTextSize = 0;
+    /** Encodes the pending patch or text event: nothing more merges into it. */
     const sealPatch = () => {
+      if (pendingText !== undefined) {
+        pending[pending.length - 1].data = JSON.stringify({ delta: pendingText.join("") });
+        pendingText = undefined;
+        return;
+      }
       if (pendingOps === undefined) return;
       if (applied < pendingOps.length) toBacklog(pendingOps, applied);
       pending[pending.length - 1].data = JSON.stringify(pendingOps);
       pendingOps = undefined;
     };
+    /** Queues a piece of reasoning or commentary, merged into the pending event of the same channel. */
+    const appendText = (type: "reasoning" | "commentary", delta: string) => {
+      if (type === "reasoning") reasoning += delta;
+      else commentary += delta;
+      const tail = pending[pending.length - 1];
+      if (pendingText !== undefined && tail?.type === type && pendingTextSize + delta.length <= PATCH_MOST) {
+        pendingText.push(delta);
+        pendingTextSize += delta.length;
+        return;
+      }
+      sealPatch();
+      pending.push({ type, data: "" });
+      pendingText = [delta];
+      pendingTextSize = delta.length;
+    };
 
     /** Events a snapshot of the state after the batch already holds (skipped after a reset). */
     const inSnapshot = (type: string) =>
-      type === "patch" || type === "progress" || type === "status" || type === "rewind";
+      type === "patch" ||
+      type === "progress" ||
+      type === "status" ||
+      type === "rewind" ||
+      type === "reasoning" ||
+      type === "commentary";
 
     /**
      * Writes the pending events to the log, then a snapshot when one is due. `value`, `status` and
@@ -446,7 +488,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
         bytesSince += event.data.length;
       }
       if ((since >= snapshotEvery && bytesSince >= 4 * lastSnapshotBytes) || since >= snapshotAtMost) {
-        const snapshot = JSON.stringify({ value: current(), status, progress });
+        const snapshot = snapshotData();
         await durably({ type: "snapshot", data: snapshot });
         since = 0;
         bytesSince = 0;
@@ -474,7 +516,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
     const appendPatch = (ops: readonly WirePatchOp[]) => {
       const size = sizeOf(ops);
       // A patch stays a moderate event (a burst read late could otherwise make one of megabytes).
-      if (pendingOps !== undefined && pendingSize + size > PATCH_MOST) sealPatch();
+      if ((pendingOps !== undefined && pendingSize + size > PATCH_MOST) || pendingText !== undefined)
+        sealPatch();
       pendingSize = pendingOps === undefined ? size : pendingSize + size;
       if (pendingOps === undefined) {
         pending.push({ type: "patch", data: "" });
@@ -544,6 +587,11 @@ export function createRelay(options: RelayOptions = {}): Relay {
         case "rewind":
           // Before the patch that replaces what it withdraws, as in the stream.
           return append("rewind", JSON.stringify({ retracted: event.retracted, attempt: event.attempt }));
+        case "reasoning":
+        case "commentary":
+          // A thinking model writes a piece per token: merged, so it does not spend an event each.
+          if (event.delta !== "") appendText(event.type, event.delta);
+          return;
         case "complete": {
           // The validated value is sent only when it differs from what the client has.
           const same = diff(current(), event.value).length === 0;
@@ -656,9 +704,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
         }
         // In a burst, reading waits for the flush (a macrotask, as the burst's events wait anyway):
         // meanwhile the stream's queue merges the burst's partials into few, so the relay pays
-        // per burst rather than per delta.
+        // per burst rather than per delta. Reasoning and commentary pieces are not merged there:
+        // while the batch ends with one, reading goes on, and they merge into it here.
         const result =
-          flushTimer !== undefined && !isAborted
+          flushTimer !== undefined && !isAborted && pendingText === undefined
             ? await new Promise<Next>((resolve) => {
                 interrupt = resolve;
               })
