@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildDemo, type DemoServer, loadDemoSchemas, startDemoServer } from "../src/cli/serve.ts";
-import { structuredStream } from "../src/stream/index.ts";
+import type { RelaySource } from "../src/server/index.ts";
+import { type StreamEvent, structuredStream } from "../src/stream/index.ts";
 import { requires } from "./support/requires.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -124,6 +125,36 @@ function stillStreaming(page: Page): Promise<string[]> {
       .filter((e) => e.textContent === "streaming")
       .map(() => "JSON tagged streaming"),
   ]);
+}
+
+/**
+ * The relay's view of `source`, with its answer held back: once a `reasoning` event has gone by,
+ * the next `partial` waits for `gate()`. Everything else passes through as it comes.
+ */
+function holdAnswerAfterReasoning(source: RelaySource, gate: () => Promise<void>): RelaySource {
+  async function* hold(events: AsyncIterator<StreamEvent<unknown>>): AsyncGenerator<StreamEvent<unknown>> {
+    let reasoned = false;
+    let held = false;
+    try {
+      for (;;) {
+        const next = await events.next();
+        if (next.done === true) return;
+        if (next.value.type === "reasoning") reasoned = true;
+        else if (next.value.type === "partial" && reasoned && !held) {
+          held = true;
+          await gate();
+        }
+        yield next.value;
+      }
+    } finally {
+      await events.return?.();
+    }
+  }
+  return {
+    [Symbol.asyncIterator]: () => hold(source[Symbol.asyncIterator]()),
+    events: (options) => hold(source.events?.(options) ?? source[Symbol.asyncIterator]()),
+    abort: (reason) => source.abort?.(reason),
+  };
 }
 
 /**
@@ -562,26 +593,50 @@ requires(
 
   describe("with a model that thinks before it answers", () => {
     let thinking: DemoServer;
+    /** Opens the gate that holds each stream's answer until the test has seen its reasoning. */
+    let release: () => void = () => {};
+    let gate: Promise<void> = Promise.resolve();
 
     beforeAll(async () => {
       thinking = await startDemoServer({ port: 0, simulator: { pace: "fast", blocks: ["thinking"] } });
+      // Each stream's answer waits, after the reasoning, until the test opens the gate: so "the
+      // reasoning shows while the answer is still streaming" is a matter of order, not of timing.
+      const start = thinking.relay.start.bind(thinking.relay);
+      (thinking.relay as { start: typeof start }).start = (source, options) =>
+        start(
+          holdAnswerAfterReasoning(source, () => gate),
+          options,
+        );
       await page.goto(thinking.url);
       await page.getByRole("button", { name: "Stream the answer" }).waitFor();
     });
 
     afterAll(async () => {
+      release();
       await thinking?.close();
     });
 
-    it("shows the model's reasoning in a collapsed panel, apart from the answer", async () => {
+    it("shows the model's reasoning live in a collapsed panel, apart from the answer", async () => {
+      gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
       await startFromForm(page, { schema: "Support ticket triage", prompt: "My parcel never arrived" });
+      const panel = page.getByTestId("reasoning");
+      // Live: the panel is there while the answer is held back, so before the answer completes.
+      await panel.waitFor({ state: "attached" });
+      const live = await observe(page);
+      expect(["connecting", "streaming"]).toContain(live.status);
+      expect(await page.locator('[data-testid="json"][data-final="true"]').count()).toBe(0);
+      expect(await panel.evaluate((e) => (e as HTMLDetailsElement).open)).toBe(false);
+      const liveText = (await panel.locator("p").textContent()) ?? "";
+      expect(liveText.length).toBeGreaterThan(0);
+      release();
       const seen = await watch(page);
       expect(seen.at(-1)?.status).toBe("complete");
-      const panel = page.getByTestId("reasoning");
       expect(await panel.evaluate((e) => (e as HTMLDetailsElement).open)).toBe(false);
       await panel.locator("summary").click();
       const text = await panel.locator("p").innerText();
-      expect(text.length).toBeGreaterThan(0);
+      expect(text.startsWith(liveText)).toBe(true);
       // Never the answer: the JSON holds none of it.
       expect(await page.getByTestId("json").innerText()).not.toContain(text.slice(0, 40));
       expect(await axeViolations(page)).toEqual([]);

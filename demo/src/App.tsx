@@ -268,7 +268,7 @@ function Demo({ config }: { config: DemoConfig }) {
             </div>
           )
         )}
-        <ReasoningPanel reasoning={answer.stats?.server?.reasoning} />
+        <ReasoningPanel reasoning={answer.reasoning || answer.stats?.server?.reasoning} />
         <JsonPanel answer={answer} />
       </section>
       <Toast answer={answer} run={run.number} />
@@ -689,7 +689,8 @@ function StatusPanel({ answer, run }: { answer: Answer; run: Run }) {
 
 /**
  * The model's reasoning (thinking, reasoning summaries, thoughts), collapsed: it is never the
- * answer. The relay carries it in the final statistics; `reasoning` events are not relayed live.
+ * answer. It grows live from the relay's `reasoning` events (`answer.reasoning`); a relay that does
+ * not send them still gives it in the final statistics.
  */
 function ReasoningPanel({ reasoning }: { reasoning: string | undefined }) {
   if (reasoning === undefined || reasoning === "") return null;
