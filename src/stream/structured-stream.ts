@@ -161,11 +161,6 @@ type PartialEvent = Extract<StreamEvent<unknown>, { type: "partial" }>;
 /** Partial events a queue merged, with the event whose value they give (the latest merged in). */
 const mergedPartials = new WeakMap<object, { latest: PartialEvent; size: number }>();
 
-/**
- * The merge rule of an event queue: a partial replaces the unread partial before it, carrying the
- * changes of both (so a consumer of `changes` misses none), with consecutive appends to one string
- * joined into one. The merged event is the queue's own: its `changes` grow in place.
- */
 /** Most characters of changes merged into one partial event (appended text; others count 64). */
 const MERGE_MOST = 65_536;
 
@@ -175,6 +170,12 @@ function changesSize(changes: readonly StreamChange[]): number {
   return size;
 }
 
+/**
+ * The merge rule of an event queue: a partial replaces the unread partial before it, carrying the
+ * changes of both (so a consumer of `changes` misses none), with consecutive appends to one string
+ * joined into one, up to `MERGE_MOST`. The merged event is the queue's own: its `changes` grow in
+ * place.
+ */
 function mergePartials<E extends StreamEvent<unknown>>(last: E, next: E): E | undefined {
   if (last.type !== "partial" || next.type !== "partial") return undefined;
   const incoming = next as PartialEvent;
