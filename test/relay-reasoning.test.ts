@@ -177,6 +177,36 @@ describe("reasoning over the relay", () => {
     expect(s.commentary).toBe("ok");
   });
 
+  it("gives a new subscription that resumes with a stored Last-Event-ID the whole text, then each piece once", async () => {
+    const deltas = reasoningDeltas(120, 5);
+    const answer = randomAnswer(createRandom(5), 2);
+    const { id } = await relay.start(thinkingSource(deltas, answer, { delayMs: 1, seed: 5 }));
+    const first: TappedEvent[] = [];
+    const before = subscribe(`${server.url}/streams/${id}`, {
+      fetch: tapFetch({ onEvent: (e) => first.push(e) }),
+    });
+    await until(() => before.reasoning.length > 0 && first.length >= 30, "30 events");
+    // A reloaded page: the first subscription is gone, only its last event id was kept.
+    before.abort();
+    const lastEventId = before.stats.lastEventId;
+    const had = before.reasoning;
+    expect(had.length).toBeLessThan(deltas.join("").length);
+    const tapped: TappedEvent[] = [];
+    const after = subscribe(`${server.url}/streams/${id}`, {
+      lastEventId,
+      fetch: tapFetch({ onEvent: (e) => tapped.push(e) }),
+    });
+    const heard: string[] = [];
+    after.on("reasoning", (event) => heard.push(event.delta));
+    expect(await after.done).toEqual(answer);
+    const opening = tapped.find((e) => e.id !== undefined)!;
+    expect(opening).toMatchObject({ event: "snapshot", id: lastEventId });
+    expect(JSON.parse(opening.data).reasoning).toBe(had);
+    expect(after.reasoning).toBe(deltas.join(""));
+    expect(heard.join("")).toBe(deltas.join(""));
+    expect(checkExactlyOnce(tapped)).toBeUndefined();
+  });
+
   it("gives a reader that resyncs from a snapshot the same text as one that read from the start", async () => {
     // A bounded log: by the time the late reader comes, the first pieces are gone.
     const bounded = createRelay({ maxEventsPerStream: 40, snapshotEvery: 8 });

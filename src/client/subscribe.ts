@@ -498,9 +498,9 @@ class SubscriptionImpl<T> implements Subscription<T> {
   }
 
   /**
-   * A snapshot's text of a channel (written into the stream, so a client that resynced after a gap
-   * has what it missed): what extends the client's text is told as one more piece; anything else
-   * (a client that never had the start) replaces it.
+   * A snapshot's text of a channel (the whole text, so a client that resynced after a gap, or
+   * resumed without it, has what it missed): what extends the client's text is told as one more
+   * piece; anything else replaces it.
    */
   private resyncChannel(type: "reasoning" | "commentary", text: string | undefined): void {
     if (text === undefined) return;

@@ -47,9 +47,9 @@ export interface PublicError {
 export type RelayEvent =
   | { type: "stream"; id: string; url?: string; token?: string }
   /**
-   * `reasoning` / `commentary`: the whole text of that channel so far, only in the snapshots the
-   * relay writes into the stream (a client resyncing from one after a gap takes it as its text);
-   * absent in the snapshot that opens a resume (the client has its text up to its `Last-Event-ID`).
+   * `reasoning` / `commentary`: the whole text of that channel so far, when not empty (a client
+   * that resyncs or resumes from the snapshot takes it as its text, so it ends exact without the
+   * pieces before it).
    */
   | {
       type: "snapshot";

@@ -202,6 +202,12 @@ function sseHead(type: string, id?: number): string {
 const PING_TEXT = ": ping\n\n";
 const PING = encoder.encode(PING_TEXT);
 
+/** The text of the channels beside the answer, as a reader has it. */
+interface ChannelTexts {
+  reasoning: string;
+  commentary: string;
+}
+
 interface Running {
   source: RelaySource;
   done: Promise<void>;
@@ -814,10 +820,23 @@ export function createRelay(options: RelayOptions = {}): Relay {
     };
   }
 
-  function reduceEntry(state: RelayState, entry: LogEntry): RelayState {
+  /**
+   * The state after `entry`; `texts`, the reasoning and commentary text so far, follows it (a
+   * log's snapshot holds the whole text, empty when it has none).
+   */
+  function reduceEntry(state: RelayState, entry: LogEntry, texts: ChannelTexts): RelayState {
     try {
       const event = decodeRelayEvent(entry.type, entry.data);
-      return event === undefined ? state : reduceRelayState(state, event);
+      if (event === undefined) return state;
+      if (event.type === "reasoning" || event.type === "commentary") {
+        texts[event.type] += event.delta;
+        return state;
+      }
+      if (event.type === "snapshot") {
+        texts.reasoning = event.reasoning ?? "";
+        texts.commentary = event.commentary ?? "";
+      }
+      return reduceRelayState(state, event);
     } catch {
       return state;
     }
@@ -933,8 +952,16 @@ export function createRelay(options: RelayOptions = {}): Relay {
         parts.push(sseHead(type, eventId), data, "\n\n");
       }
     };
-    const queueSnapshot = (s: RelayState, eventId: number) =>
-      queue("snapshot", JSON.stringify({ value: s.value, status: s.status, progress: s.progress }), eventId);
+    /** The reasoning and commentary text the client has, rebuilt with `state`. */
+    const texts: ChannelTexts = { reasoning: "", commentary: "" };
+    const queueSnapshot = (s: RelayState, eventId: number) => {
+      const data: Record<string, unknown> = { value: s.value, status: s.status, progress: s.progress };
+      // The text too, so a client that resumes without it (a reloaded page with its last id) ends
+      // exact; one that has it takes it as is.
+      if (texts.reasoning !== "") data.reasoning = texts.reasoning;
+      if (texts.commentary !== "") data.commentary = texts.commentary;
+      queue("snapshot", JSON.stringify(data), eventId);
+    };
 
     const encode = (entry: LogEntry) => {
       if (entry.id !== expected) stateKnown = false;
@@ -942,7 +969,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
       if (entry.id <= after) {
         // The client has this one: only rebuild the state it had, to send it as a snapshot.
         if (entry.type === "snapshot") stateKnown = true;
-        if (stateKnown) state = reduceEntry(state, entry);
+        if (stateKnown) state = reduceEntry(state, entry, texts);
         return;
       }
       if (!started) {
@@ -1046,7 +1073,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
           try {
             const snapshot = await log.snapshotAtOrBefore(id, after);
             if (snapshot !== undefined) {
-              state = reduceEntry(INITIAL_STATE, snapshot);
+              state = reduceEntry(INITIAL_STATE, snapshot, texts);
               from = snapshot.id;
             }
           } catch (error) {
