@@ -27,6 +27,7 @@ import {
   collectGarbage,
   formatBytes,
   markdownTable,
+  measure,
   measurePair,
 } from "./harness.ts";
 
@@ -497,6 +498,21 @@ export async function runDeltaBench(
       `${ms(whole2.ms)} vs ${ms(bareAsync.ms)}`,
     ]);
   }
+
+  // Not a target: what one small stream costs whatever its size (construction, one attempt, the end).
+  const small = ['{"a":', "1}"];
+  const fixed = await measure(
+    async () => {
+      for (let i = 0; i < 200; i++) await streamChunks(small, true);
+    },
+    { budgetMs: quick ? 200 : 1000, minRuns: 3, maxRuns: quick ? 3 : 10 },
+  );
+  rows.push([
+    '(a small stream\'s fixed cost, `{"a":1}` in 2 chunks)',
+    "—",
+    `${((fixed.ms / 200) * 1000).toFixed(0)} µs`,
+    "per stream",
+  ]);
 
   const table = markdownTable(["Target (issue 9)", "Goal", "Measured", "Figures"], rows);
   const capacity = await capacityLines(options.capacity ?? (quick ? [100] : [500, 1_000, 2_000]));

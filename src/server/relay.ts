@@ -1,5 +1,6 @@
 import { isStructreamError, StructreamError } from "../errors/index.ts";
 import { valueAt } from "../json/index.ts";
+import { changeSize } from "../shared/index.ts";
 import type { Progress, StreamEvent, StreamStatus } from "../stream/index.ts";
 import { setDirectBody } from "./direct.ts";
 import {
@@ -511,16 +512,11 @@ export function createRelay(options: RelayOptions = {}): Relay {
       if (last) closing = true;
     };
 
-    /** Roughly how many characters the pending patch holds (appended text; other operations count 64). */
+    /** Roughly how many characters the pending patch holds (see `changeSize`). */
     let pendingSize = 0;
-    const sizeOf = (ops: readonly WirePatchOp[]) => {
-      let size = 0;
-      for (const op of ops) size += op[0] === ">" ? op[2].length : 64;
-      return size;
-    };
     /** Queues a patch, merged into the pending one before it (consecutive appends to one string joined). */
     const appendPatch = (ops: readonly WirePatchOp[]) => {
-      const size = sizeOf(ops);
+      const size = changeSize(ops);
       // A patch stays a moderate event (a burst read late could otherwise make one of megabytes).
       if ((pendingOps !== undefined && pendingSize + size > PATCH_MOST) || pendingText !== undefined)
         sealPatch();

@@ -111,8 +111,8 @@ describe("a partial event", () => {
     const last = partials[partials.length - 1];
     expect(JSON.parse(JSON.stringify(last))).toMatchObject({ type: "partial", value: { a: "x" } });
     expect(inspect(last)).toContain("value: { a: 'x' }");
-    // The getter is on the event's class: a copy must take the value by name.
-    expect({ ...last, value: (last as { value: unknown }).value }).toMatchObject({ value: { a: "x" } });
+    // The getter is on the event's class, as the README says: a spread does not copy the value.
+    expect(Object.keys({ ...last })).not.toContain("value");
   });
 });
 

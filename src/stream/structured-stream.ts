@@ -16,7 +16,7 @@ import {
   type JsonSchemaObject,
   type SchemaInput,
 } from "../schema/index.ts";
-import { EventQueue } from "../shared/index.ts";
+import { changeSize, EventQueue } from "../shared/index.ts";
 import { Attempt } from "./attempt.ts";
 import { backoffDelay, type RetryOptions, sleep } from "./backoff.ts";
 import type { AnswerChannel } from "./channels.ts";
@@ -161,14 +161,8 @@ type PartialEvent = Extract<StreamEvent<unknown>, { type: "partial" }>;
 /** Partial events a queue merged, with the event whose value they give (the latest merged in). */
 const mergedPartials = new WeakMap<object, { latest: PartialEvent; size: number }>();
 
-/** Most characters of changes merged into one partial event (appended text; others count 64). */
+/** Most characters of changes merged into one partial event (see `changeSize`). */
 const MERGE_MOST = 65_536;
-
-function changesSize(changes: readonly StreamChange[]): number {
-  let size = 0;
-  for (const change of changes) size += change[0] === ">" ? change[2].length : 64;
-  return size;
-}
 
 /**
  * The merge rule of an event queue: a partial replaces the unread partial before it, carrying the
@@ -183,11 +177,11 @@ function mergePartials<E extends StreamEvent<unknown>>(last: E, next: E): E | un
   if (before === undefined || incoming.changes === undefined) return next;
   let merged = last as PartialEvent;
   let state = mergedPartials.get(merged);
-  const size = changesSize(incoming.changes);
+  const size = changeSize(incoming.changes);
   // Merged changes stay a moderate batch (a burst read late would otherwise make megabytes of one).
-  if ((state?.size ?? changesSize(before)) + size > MERGE_MOST) return undefined;
+  if ((state?.size ?? changeSize(before)) + size > MERGE_MOST) return undefined;
   if (state === undefined) {
-    const source = { latest: incoming, size: changesSize(before) };
+    const source = { latest: incoming, size: changeSize(before) };
     state = source;
     merged = {
       type: "partial",
