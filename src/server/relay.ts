@@ -189,6 +189,12 @@ const PATCH_MOST = 65_536;
 /** Runs `task` in a later turn of the event loop (`setImmediate` where there is one: Node, Bun, Deno). */
 const macrotask: (task: () => void) => void =
   typeof setImmediate === "function" ? (task) => void setImmediate(task) : (task) => void setTimeout(task, 0);
+/**
+ * Runs `task` once the current task and its promise reactions are done (`process.nextTick`, which
+ * Node runs after the microtask queue drains; a macrotask where there is none).
+ */
+const afterTask: (task: () => void) => void =
+  (globalThis as { process?: { nextTick?: (task: () => void) => void } }).process?.nextTick ?? macrotask;
 /** Events whose data is shorter are queued for a reader as one string (the rest in parts, sliced). */
 const SMALL = 1_024;
 /** Events a stream writes at once in one turn of the event loop before it batches the rest. */
@@ -838,7 +844,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     }
   }
 
-  /** Direct (Node) connections with something new to send, written once per turn of the event loop. */
+  /** Direct (Node) connections with something new to send, written once the current task is done. */
   let dirty: (() => void)[] = [];
   let dirtyScheduled = false;
   const writeDirty = () => {
@@ -848,14 +854,16 @@ export function createRelay(options: RelayOptions = {}): Relay {
     for (const run of due) run();
   };
   /**
-   * Runs `run` at the end of this turn of the event loop, with every other connection's: under load
-   * a turn is longer and each connection's write carries more events (fewer writes, not more delay).
+   * Runs `run` once the task that appended (a source's chunk, with its promise reactions) is done:
+   * whatever it appended goes out in one write, at once. (Waiting for the end of the event loop's
+   * turn instead made every delta wait for all the other streams' chunks: under load, most of its
+   * latency.)
    */
   const writeSoon = (run: () => void) => {
     dirty.push(run);
     if (!dirtyScheduled) {
       dirtyScheduled = true;
-      macrotask(writeDirty);
+      afterTask(writeDirty);
     }
   };
 
