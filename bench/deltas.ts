@@ -293,7 +293,8 @@ interface CapacityResult {
 async function relayCapacity(streams: number): Promise<CapacityResult> {
   const { createServer } = await import("node:http");
   const relay = createRelay({ keepAliveMs: 600_000, maxStreams: streams + 10, maxConnections: streams + 10 });
-  const server = createServer(toNodeHandler((request) => relay.handle(request)));
+  // The relay itself, not `relay.handle`: Node requests are then served without web objects.
+  const server = createServer(toNodeHandler(relay));
   // A backlog for every reader connecting at once (the default 511 resets some under load).
   await new Promise<void>((resolve) =>
     server.listen({ port: 0, host: "127.0.0.1", backlog: 4_096 }, resolve),

@@ -2,7 +2,13 @@ import { isStructreamError, StructreamError } from "../errors/index.ts";
 import { valueAt } from "../json/index.ts";
 import { changeSize } from "../shared/index.ts";
 import type { Progress, StreamEvent, StreamStatus } from "../stream/index.ts";
-import { setDirectBody } from "./direct.ts";
+import {
+  type DirectAnswer,
+  type DirectBody,
+  type DirectRequest,
+  setDirectBody,
+  setDirectServe,
+} from "./direct.ts";
 import {
   createMemoryEventLog,
   type EventLog,
@@ -214,6 +220,20 @@ interface ChannelTexts {
   reasoning: string;
   commentary: string;
 }
+
+/** An open SSE connection to a stream: written directly (Node), or through a web stream. */
+interface Connection {
+  direct: DirectBody;
+  web(): ReadableStream<Uint8Array>;
+}
+
+/** What the relay decided about a request, the same on the web and Node paths. */
+type Verdict =
+  | { kind: "error"; status: number; code: string; message: string; header?: [string, string] }
+  | { kind: "ended" }
+  | { kind: "head" }
+  | { kind: "cancelling"; id: string }
+  | { kind: "open"; id: string; lastEventId: number };
 
 interface Running {
   source: RelaySource;
@@ -868,21 +888,21 @@ export function createRelay(options: RelayOptions = {}): Relay {
   };
 
   /**
-   * The SSE response for a stream; its connection is already counted in `connections` (reserved
+   * An SSE connection to a stream; it is already counted in `connections` (reserved
    * before the first await of `handle`) and is released on every path: the end of the stream, the
    * client's cancel, the relay's close, and a request whose client left before the response began.
    *
    * The events come from the log through a cursor and are encoded when the client can take them:
    * a client that stops reading holds at most one piece of text (and its socket's buffer), whatever
    * the stream writes meanwhile (a bounded log then drops the oldest; the client resyncs from a
-   * snapshot). On Node, {@link writeResponseToNode} writes them straight to the socket; elsewhere the
-   * `Response`'s web stream carries them.
+   * snapshot). On Node, the direct body writes them straight to the socket; elsewhere the web stream
+   * (made by `web()`, once) carries them.
    */
-  function openResponse(
+  function openConnection(
     id: string,
     respondOptions: RelayRespondOptions,
     requestSignal?: AbortSignal,
-  ): Response {
+  ): Connection {
     const after = respondOptions.lastEventId ?? 0;
     /** Ends a read of a log without `follow` (made only for one). */
     let reads: AbortController | undefined;
@@ -1098,54 +1118,49 @@ export function createRelay(options: RelayOptions = {}): Relay {
     };
 
     let wakeWeb: (() => void) | undefined;
-    const body = new ReadableStream<Uint8Array>(
-      {
-        start(c) {
-          stream = c;
-        },
-        async pull(c) {
-          if (mode === "idle") {
-            notify = () => wakeWeb?.();
-            begin("web", () => {
-              try {
-                c.enqueue(PING);
-              } catch {
-                finish();
+    const web = () =>
+      new ReadableStream<Uint8Array>(
+        {
+          start(c) {
+            stream = c;
+          },
+          async pull(c) {
+            if (mode === "idle") {
+              notify = () => wakeWeb?.();
+              begin("web", () => {
+                try {
+                  c.enqueue(PING);
+                } catch {
+                  finish();
+                }
+              });
+            }
+            for (;;) {
+              if (done) return;
+              const text = take(PIECE);
+              if (text !== "") {
+                c.enqueue(encoder.encode(text));
+                return;
               }
-            });
-          }
-          for (;;) {
-            if (done) return;
-            const text = take(PIECE);
-            if (text !== "") {
-              c.enqueue(encoder.encode(text));
-              return;
+              if (ended) {
+                finish();
+                c.close();
+                return;
+              }
+              await new Promise<void>((resolve) => {
+                wakeWeb = resolve;
+              });
+              wakeWeb = undefined;
             }
-            if (ended) {
-              finish();
-              c.close();
-              return;
-            }
-            await new Promise<void>((resolve) => {
-              wakeWeb = resolve;
-            });
-            wakeWeb = undefined;
-          }
+          },
+          cancel() {
+            finish();
+          },
         },
-        cancel() {
-          finish();
-        },
-      },
-      // Nothing is read from the log before the consumer asks (and nothing at all on the direct path).
-      { highWaterMark: 0 },
-    );
-    const headers = new Headers(options.headers);
-    new Headers(respondOptions.headers).forEach((value, name) => {
-      headers.set(name, value);
-    });
-    for (const [name, value] of Object.entries(SSE_HEADERS)) headers.set(name, value);
-    const response = new Response(body, { status: 200, headers });
-    setDirectBody(response, {
+        // Nothing is read from the log before the consumer asks (and nothing at all on the direct path).
+        { highWaterMark: 0 },
+      );
+    const direct: DirectBody = {
       pipe(target) {
         let resolveDone!: () => void;
         const piped = new Promise<void>((resolve) => {
@@ -1210,7 +1225,24 @@ export function createRelay(options: RelayOptions = {}): Relay {
           done: piped,
         };
       },
+    };
+    return { direct, web };
+  }
+
+  /** The SSE response for a stream (see {@link openConnection}): a web body, and the direct one for Node. */
+  function openResponse(
+    id: string,
+    respondOptions: RelayRespondOptions,
+    requestSignal?: AbortSignal,
+  ): Response {
+    const connection = openConnection(id, respondOptions, requestSignal);
+    const headers = new Headers(options.headers);
+    new Headers(respondOptions.headers).forEach((value, name) => {
+      headers.set(name, value);
     });
+    for (const [name, value] of Object.entries(SSE_HEADERS)) headers.set(name, value);
+    const response = new Response(connection.web(), { status: 200, headers });
+    setDirectBody(response, connection.direct);
     return response;
   }
 
@@ -1219,83 +1251,92 @@ export function createRelay(options: RelayOptions = {}): Relay {
     return openResponse(id, respondOptions);
   }
 
-  function logUnavailable(error: unknown, id: string, extra: HeadersInit | undefined): Response {
+  /** The relay's `headers` as Node takes them (computed once: every response carries them). */
+  const extraRecord: Record<string, string | string[]> = {};
+  {
+    const extra = new Headers(options.headers);
+    extra.forEach((value, name) => {
+      if (name !== "set-cookie") extraRecord[name] = value;
+    });
+    const cookies = extra.getSetCookie();
+    if (cookies.length > 0) extraRecord["set-cookie"] = cookies;
+  }
+  const sseRecord: Record<string, string | string[]> = { ...extraRecord, ...SSE_HEADERS };
+
+  function logUnavailable(error: unknown, id: string): Verdict {
     onError(error, id);
-    return errorResponse(503, "log_unavailable", "The relay's event log is unavailable; retry later", extra);
+    return {
+      kind: "error",
+      status: 503,
+      code: "log_unavailable",
+      message: "The relay's event log is unavailable; retry later",
+    };
   }
 
-  async function handle(request: Request): Promise<Response> {
-    const extra = options.headers;
+  const refuse = (status: number, code: string, message: string, header?: [string, string]): Verdict =>
+    header === undefined
+      ? { kind: "error", status, code, message }
+      : { kind: "error", status, code, message, header };
+
+  /**
+   * The checks of {@link Relay.handle}, shared by the web path and the Node path. An `open` verdict
+   * has its connection counted already (reserved before the first await): the caller opens it at once.
+   */
+  async function check(request: DirectRequest): Promise<Verdict> {
     const method = request.method;
     if (method !== "GET" && method !== "HEAD" && method !== "DELETE") {
-      const h = new Headers(extra);
-      h.set("allow", "GET, HEAD, DELETE");
-      return errorResponse(405, "method_not_allowed", `${method} is not allowed: read a stream with GET`, h);
+      return refuse(405, "method_not_allowed", `${method} is not allowed: read a stream with GET`, [
+        "allow",
+        "GET, HEAD, DELETE",
+      ]);
     }
     if (request.url.length > MAX_URL_LENGTH) {
-      return errorResponse(414, "uri_too_long", `The URL is longer than ${MAX_URL_LENGTH} characters`, extra);
+      return refuse(414, "uri_too_long", `The URL is longer than ${MAX_URL_LENGTH} characters`);
     }
-    const length = request.headers.get("content-length");
-    if ((length !== null && length !== "0") || request.headers.has("transfer-encoding")) {
-      return errorResponse(413, "body_not_allowed", "A stream request carries no body", extra);
+    const length = request.header("content-length");
+    if ((length !== undefined && length !== "0") || request.header("transfer-encoding") !== undefined) {
+      return refuse(413, "body_not_allowed", "A stream request carries no body");
     }
     let url: URL;
     try {
       url = new URL(request.url);
     } catch {
-      return errorResponse(400, "malformed_url", "The request URL cannot be read", extra);
+      return refuse(400, "malformed_url", "The request URL cannot be read");
     }
     const id =
       url.pathname
         .split("/")
         .filter((s) => s !== "")
         .pop() ?? "";
-    if (!ID_PATTERN.test(id)) {
-      return errorResponse(400, "malformed_id", "A stream id is 22 base64url characters", extra);
-    }
-    const rawEventId = request.headers.get("last-event-id") ?? url.searchParams.get("lastEventId");
+    if (!ID_PATTERN.test(id)) return refuse(400, "malformed_id", "A stream id is 22 base64url characters");
+    const rawEventId = request.header("last-event-id") ?? url.searchParams.get("lastEventId");
     let lastEventId = 0;
     if (rawEventId !== null && rawEventId !== "") {
       if (!EVENT_ID.test(rawEventId)) {
-        return errorResponse(
-          400,
-          "malformed_event_id",
-          "Last-Event-ID must be an event id this relay sent",
-          extra,
-        );
+        return refuse(400, "malformed_event_id", "Last-Event-ID must be an event id this relay sent");
       }
       lastEventId = Number(rawEventId);
     }
-    const authorization = request.headers.get("authorization");
+    const authorization = request.header("authorization");
     let token: string | null = url.searchParams.get("token");
-    if (authorization !== null) {
+    if (authorization !== undefined) {
       const bearer = /^Bearer +(\S+) *$/i.exec(authorization)?.[1];
       if (bearer === undefined) {
-        return errorResponse(
-          400,
-          "malformed_token",
-          "Send the token as Authorization: Bearer <token>",
-          extra,
-        );
+        return refuse(400, "malformed_token", "Send the token as Authorization: Bearer <token>");
       }
       token = bearer;
     }
     // Tokens are what `start` made: 22 base64url characters. Anything else is malformed, not wrong.
     if (token !== null && token !== "" && !ID_PATTERN.test(token)) {
-      return errorResponse(400, "malformed_token", "A token is 22 base64url characters", extra);
+      return refuse(400, "malformed_token", "A token is 22 base64url characters");
     }
-    if (closed) return errorResponse(503, "relay_closed", "The relay is shutting down", extra);
+    if (closed) return refuse(503, "relay_closed", "The relay is shutting down");
     // Reserved before the first await, released on every path below: concurrent requests can never
     // exceed the limit, and a request that fails or whose client leaves is never left counted.
     const reading = method !== "DELETE";
     if (reading) {
       if (connections >= maxConnections) {
-        return errorResponse(
-          503,
-          "too_many_connections",
-          "The relay serves as many connections as it may",
-          extra,
-        );
+        return refuse(503, "too_many_connections", "The relay serves as many connections as it may");
       }
       connections++;
     }
@@ -1305,19 +1346,19 @@ export function createRelay(options: RelayOptions = {}): Relay {
       try {
         meta = await log.meta(id);
       } catch (error) {
-        return logUnavailable(error, id, extra);
+        return logUnavailable(error, id);
       }
-      if (meta === undefined)
-        return errorResponse(404, "not_found", "No such stream (or it has expired)", extra);
+      if (meta === undefined) return refuse(404, "not_found", "No such stream (or it has expired)");
       if (meta.tokenHash !== "") {
         if (token === null || token === "") {
-          const h = new Headers(extra);
-          h.set("www-authenticate", 'Bearer realm="structream"');
-          return errorResponse(401, "unauthorized", "This stream needs its token (Authorization: Bearer)", h);
+          return refuse(401, "unauthorized", "This stream needs its token (Authorization: Bearer)", [
+            "www-authenticate",
+            'Bearer realm="structream"',
+          ]);
         }
         // Both sides are SHA-256 digests: equal length, compared without an early exit.
         if (!constantTimeEqual(await sha256Hex(token), meta.tokenHash)) {
-          return errorResponse(403, "forbidden", "The token does not open this stream", extra);
+          return refuse(403, "forbidden", "The token does not open this stream");
         }
       }
       let tail: LogTail | undefined;
@@ -1325,52 +1366,118 @@ export function createRelay(options: RelayOptions = {}): Relay {
         try {
           tail = await log.tail(id);
         } catch (error) {
-          return logUnavailable(error, id, extra);
+          return logUnavailable(error, id);
         }
-        if (tail === undefined)
-          return errorResponse(404, "not_found", "No such stream (or it has expired)", extra);
+        if (tail === undefined) return refuse(404, "not_found", "No such stream (or it has expired)");
         if (lastEventId > tail.lastId) {
-          return errorResponse(
+          return refuse(
             400,
             "malformed_event_id",
             `Last-Event-ID ${lastEventId} is beyond the stream's last event (${tail.lastId})`,
-            extra,
           );
         }
       }
       if (method === "DELETE") {
-        if (tail?.ended === true) return new Response(null, { status: 204, headers: new Headers(extra) });
+        if (tail?.ended === true) return { kind: "ended" };
         if (!abortLocal(id, CANCELLED) && log.cancel !== undefined) {
           try {
             await log.cancel(id, CANCELLED);
           } catch (error) {
-            return logUnavailable(error, id, extra);
+            return logUnavailable(error, id);
           }
         }
-        const h = new Headers(extra);
-        h.set("content-type", "application/json; charset=utf-8");
-        h.set("cache-control", "no-store");
-        return new Response(JSON.stringify({ id, status: "cancelling" }), { status: 202, headers: h });
+        return { kind: "cancelling", id };
       }
       // The stream ended at the client's last event: nothing more will come. 204 tells a plain
       // EventSource to stop reconnecting (any other answer makes it replay the stream forever).
-      if (tail?.ended === true && lastEventId >= tail.lastId) {
-        return new Response(null, { status: 204, headers: new Headers(extra) });
-      }
-      if (request.signal.aborted) return errorResponse(499, "client_closed", "The client went away", extra);
-      if (method === "HEAD") {
-        const h = new Headers(extra);
-        for (const [name, value] of Object.entries(SSE_HEADERS)) h.set(name, value);
-        return new Response(null, { status: 200, headers: h });
-      }
+      if (tail?.ended === true && lastEventId >= tail.lastId) return { kind: "ended" };
+      if (request.gone()) return refuse(499, "client_closed", "The client went away");
+      if (method === "HEAD") return { kind: "head" };
       handedOver = true;
-      return openResponse(id, { lastEventId }, request.signal);
+      return { kind: "open", id, lastEventId };
     } finally {
       if (reading && !handedOver) connections--;
     }
   }
 
-  return {
+  const cancellingBody = (id: string) => JSON.stringify({ id, status: "cancelling" });
+
+  async function handle(request: Request): Promise<Response> {
+    const verdict = await check({
+      method: request.method,
+      url: request.url,
+      header: (name) => request.headers.get(name) ?? undefined,
+      gone: () => request.signal.aborted,
+    });
+    const extra = options.headers;
+    switch (verdict.kind) {
+      case "open":
+        return openResponse(verdict.id, { lastEventId: verdict.lastEventId }, request.signal);
+      case "error": {
+        const h = new Headers(extra);
+        if (verdict.header !== undefined) h.set(verdict.header[0], verdict.header[1]);
+        return errorResponse(verdict.status, verdict.code, verdict.message, h);
+      }
+      case "ended":
+        return new Response(null, { status: 204, headers: new Headers(extra) });
+      case "head": {
+        const h = new Headers(extra);
+        for (const [name, value] of Object.entries(SSE_HEADERS)) h.set(name, value);
+        return new Response(null, { status: 200, headers: h });
+      }
+      case "cancelling": {
+        const h = new Headers(extra);
+        h.set("content-type", "application/json; charset=utf-8");
+        h.set("cache-control", "no-store");
+        return new Response(cancellingBody(verdict.id), { status: 202, headers: h });
+      }
+    }
+  }
+
+  /**
+   * {@link handle} for Node (see `toNodeHandler(relay)`): the same checks and answers, without a web
+   * `Request`, `Headers`, `AbortSignal`, `Response` or stream per connection.
+   */
+  async function serveDirect(request: DirectRequest): Promise<DirectAnswer> {
+    const verdict = await check(request);
+    switch (verdict.kind) {
+      case "open":
+        return {
+          status: 200,
+          headers: sseRecord,
+          direct: openConnection(verdict.id, { lastEventId: verdict.lastEventId }).direct,
+        };
+      case "error": {
+        const headers: Record<string, string | string[]> = { ...extraRecord };
+        if (verdict.header !== undefined) headers[verdict.header[0]] = verdict.header[1];
+        if (verdict.status === 503 && headers["retry-after"] === undefined)
+          headers["retry-after"] = RETRY_AFTER_SECONDS;
+        headers["content-type"] = "application/json; charset=utf-8";
+        headers["cache-control"] = "no-store";
+        return {
+          status: verdict.status,
+          headers,
+          body: JSON.stringify({ error: { code: verdict.code, message: verdict.message } }),
+        };
+      }
+      case "ended":
+        return { status: 204, headers: extraRecord };
+      case "head":
+        return { status: 200, headers: sseRecord };
+      case "cancelling":
+        return {
+          status: 202,
+          headers: {
+            ...extraRecord,
+            "content-type": "application/json; charset=utf-8",
+            "cache-control": "no-store",
+          },
+          body: cancellingBody(verdict.id),
+        };
+    }
+  }
+
+  const relay: Relay = {
     async start(source, startOptions = {}) {
       if (closed) {
         source.abort?.("The relay is closed.");
@@ -1452,6 +1559,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
       if (ownLog) await log.close?.();
     },
   };
+  setDirectServe(relay, serveDirect);
+  return relay;
 }
 
 let defaultRelay: Relay | undefined;
