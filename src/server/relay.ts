@@ -17,6 +17,7 @@ import {
   type LogEvent,
   type LogTail,
   type StreamMeta,
+  syncAppendOf,
 } from "./event-log.ts";
 import { constantTimeEqual, ID_PATTERN, randomId, sha256Hex } from "./ids.ts";
 import { createChangeApplier, diff, encodePatch, type WirePatchOp } from "./patch.ts";
@@ -299,6 +300,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
     options.onError ??
     ((error: unknown, streamId: string) => console.error(`structream relay: stream ${streamId}:`, error));
   const logOutageMs = options.logOutageMs ?? 30_000;
+  /** The log's synchronous append, when it has one (a memory log). */
+  const appendNow = syncAppendOf(log);
   const running = new Map<string, Running>();
   const openResponses = new Set<() => void>();
   /** Streams counted against `maxStreams` whose `log.create` has not returned yet. */
@@ -496,16 +499,18 @@ export function createRelay(options: RelayOptions = {}): Relay {
       type === "reasoning" ||
       type === "commentary";
 
-    /**
-     * Writes the pending events to the log, then a snapshot when one is due. `value`, `status` and
-     * `progress` describe the log once the batch is in, so the snapshot goes after the whole batch.
-     */
-    const flush = async () => {
-      sealPatch();
-      const batch = pending;
-      pending = [];
+    const snapshotDue = () =>
+      (since >= snapshotEvery && bytesSince >= 4 * lastSnapshotBytes) || since >= snapshotAtMost;
+    const snapshotWritten = (snapshot: string) => {
+      since = 0;
+      bytesSince = 0;
+      lastSnapshotBytes = snapshot.length;
+    };
+    /** Writes `batch` from `start` through `log.append`, riding out failures (see `durably`). */
+    const flushFrom = async (batch: LogEvent[], start: number) => {
       let reset = false;
-      for (const event of batch) {
+      for (let i = start; i < batch.length; i++) {
+        const event = batch[i];
         if (reset && inSnapshot(event.type)) continue;
         // The common case in one await; a failed write is retried (with backoff) by `durably`.
         try {
@@ -520,13 +525,48 @@ export function createRelay(options: RelayOptions = {}): Relay {
         since++;
         bytesSince += event.data.length;
       }
-      if ((since >= snapshotEvery && bytesSince >= 4 * lastSnapshotBytes) || since >= snapshotAtMost) {
+      if (snapshotDue()) {
         const snapshot = snapshotData();
         await durably({ type: "snapshot", data: snapshot });
-        since = 0;
-        bytesSince = 0;
-        lastSnapshotBytes = snapshot.length;
+        snapshotWritten(snapshot);
       }
+    };
+    /**
+     * Writes the pending events to the log, then a snapshot when one is due. `value`, `status` and
+     * `progress` describe the log once the batch is in, so the snapshot goes after the whole batch.
+     * A memory log takes the batch synchronously (`undefined`: no promise, no await per event); a
+     * failure, or another log, goes the async way.
+     */
+    const flush = (): Promise<void> | undefined => {
+      sealPatch();
+      const batch = pending;
+      pending = [];
+      if (appendNow === undefined) return flushFrom(batch, 0);
+      for (let i = 0; i < batch.length; i++) {
+        const event = batch[i];
+        try {
+          appendNow(id, event);
+        } catch {
+          // Nothing was stored: the async way retries this event.
+          return flushFrom(batch, i);
+        }
+        if (event.last === true) {
+          ended = true;
+          return undefined;
+        }
+        since++;
+        bytesSince += event.data.length;
+      }
+      if (snapshotDue()) {
+        const snapshot = snapshotData();
+        try {
+          appendNow(id, { type: "snapshot", data: snapshot });
+        } catch {
+          return durably({ type: "snapshot", data: snapshot }).then(() => snapshotWritten(snapshot));
+        }
+        snapshotWritten(snapshot);
+      }
+      return undefined;
     };
 
     const append = (name: string, data: string, last = false) => {
@@ -727,7 +767,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
           (pending.length > 0 && since + pending.length >= snapshotAtMost)
         ) {
           flushDue = false;
-          await flush();
+          const flushing = flush();
+          if (flushing !== undefined) await flushing;
           continue;
         }
         // In a burst, reading waits for the flush (a macrotask, as the burst's events wait anyway):
@@ -762,7 +803,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
         if (closing) sourceDone = true;
         else if (pending.length > 0) {
           if (inBurst()) scheduleFlush();
-          else if (flushTimer === undefined) await flush();
+          else if (flushTimer === undefined) {
+            const flushing = flush();
+            if (flushing !== undefined) await flushing;
+          }
         }
       }
       if (!closing) {
