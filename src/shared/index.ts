@@ -3,3 +3,4 @@
 
 export { changeSize } from "./change-size.ts";
 export { EventQueue } from "./event-queue.ts";
+export { turnNow } from "./turn-clock.ts";

@@ -27,6 +27,7 @@ import {
   createSchemaTracker,
   type SchemaTracker,
 } from "../schema/index.ts";
+import { turnNow } from "../shared/index.ts";
 import { type AnswerChannel, ChannelRouter } from "./channels.ts";
 import type { StreamCore, StructuredStreamOptions } from "./structured-stream.ts";
 import type { FieldState, Progress } from "./types.ts";
@@ -189,7 +190,8 @@ class TextLog {
 
   private seal(): void {
     this.blocks.push(this.parts.join(""));
-    this.parts = [];
+    // Emptied in place: the array keeps its room for the next block's deltas.
+    this.parts.length = 0;
   }
 
   toString(): string {
@@ -412,7 +414,7 @@ export class Attempt {
       let pending = "";
       // One `take` per chunk, called from the read's own `.then` (see `pump`).
       const take = (chunk: Chunk): boolean => {
-        const now = performance.now();
+        const now = turnNow();
         this.now = now;
         let events: ProviderEvent[];
         if (typeof chunk === "string" || chunk instanceof Uint8Array) {

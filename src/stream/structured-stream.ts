@@ -16,7 +16,7 @@ import {
   type JsonSchemaObject,
   type SchemaInput,
 } from "../schema/index.ts";
-import { changeSize, EventQueue } from "../shared/index.ts";
+import { changeSize, EventQueue, turnNow } from "../shared/index.ts";
 import { Attempt } from "./attempt.ts";
 import { backoffDelay, type RetryOptions, sleep } from "./backoff.ts";
 import type { AnswerChannel } from "./channels.ts";
@@ -506,7 +506,8 @@ class StreamCore<T> {
   private readonly controller = new AbortController();
   private readonly compiled: CompiledSchema | undefined;
   private readonly startedAt = Date.now();
-  private readonly started = performance.now();
+  // On the chunks' clock (see turnNow), so no chunk is stamped before the stream started.
+  private readonly started = turnNow();
   private endedAt: number | undefined;
   private attempt: Attempt | undefined;
   private shownProgress: Progress = { completed: 0, total: 0, percent: 0, pending: [] };

@@ -30,7 +30,10 @@ export interface StreamStats {
   bytes: number;
   /** Text deltas of the answer (all attempts). */
   deltas: number;
-  /** Deltas per second while the answer streamed. */
+  /**
+   * Deltas per second while the answer streamed (0 when they all came at once, in one turn of the
+   * event loop, as from an in-memory source: chunks are timed once per turn).
+   */
   deltasPerSecond: number;
   /** Retries made. */
   retries: number;
