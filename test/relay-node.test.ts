@@ -266,6 +266,33 @@ describe("toNodeHandler(relay)", () => {
     expect(JSON.parse(closedB.body).error.code).toBe("relay_closed");
   });
 
+  it("ends every response after its last event when hundreds of answers end together", async () => {
+    const relay = createRelay({ keepAliveMs: 600_000 });
+    cleanup.push(() => relay.close());
+    const server = await watchedServer(relay, "relay");
+    cleanup.push(() => server.close());
+    const ids: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      ids.push(
+        (await relay.start(fakeStream({ n: i, text: "t".repeat(200) }, { maxChunk: 50, delayMs: 5 }))).id,
+      );
+    }
+    const answers = await Promise.all(
+      ids.map((id) =>
+        exchange(
+          server.url.port,
+          `GET /streams/${id} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+        ),
+      ),
+    );
+    for (const [i, answer] of answers.entries()) {
+      // The response ended (the socket closed) after the whole stream, `complete` last.
+      expect(answer.body.trimEnd().split("\n\n").pop()).toMatch(/^id: \d+\nevent: complete\n/);
+      expect(answer.body).toContain(`"id":"${ids[i]}"`);
+    }
+    await until(() => relay.connections === 0, "every slot to be freed");
+  });
+
   it("answers 400 to a Host header that makes no URL, as the web path does", async () => {
     const relay = createRelay();
     cleanup.push(() => relay.close());

@@ -917,6 +917,37 @@ export function createRelay(options: RelayOptions = {}): Relay {
     dirty = [];
     for (const run of due) run();
   };
+  /** Finished direct responses waiting to be ended, from `endingHead` on. */
+  let ending: (() => void)[] = [];
+  let endingHead = 0;
+  let endingScheduled = false;
+  const endSome = () => {
+    endingScheduled = false;
+    // An eighth of the queue per turn (at least 16): a queue that grows by R per turn stays under 8R.
+    const count = Math.max(16, Math.ceil((ending.length - endingHead) / 8));
+    for (let i = 0; i < count && endingHead < ending.length; i++) ending[endingHead++]();
+    if (endingHead < ending.length) {
+      endingScheduled = true;
+      macrotask(endSome);
+    } else {
+      ending = [];
+      endingHead = 0;
+    }
+  };
+  /**
+   * Ends a response whose client has every event, in a later turn of the event loop, a bounded
+   * number per turn. Ending one costs about as much as sending a few events (the last chunk, the
+   * socket's shutdown and close, Node's bookkeeping); when thousands of answers end together, doing
+   * it at once would hold back the deltas of every answer still running. Nothing the client needs
+   * waits: the `complete` (or `stream-error`) event was sent at once.
+   */
+  const endSoon = (end: () => void) => {
+    ending.push(end);
+    if (!endingScheduled) {
+      endingScheduled = true;
+      macrotask(endSome);
+    }
+  };
   /**
    * Runs `run` once the task that appended (a source's chunk, with its promise reactions) is done:
    * whatever it appended goes out in one write, at once. (Waiting for the end of the event loop's
@@ -1232,7 +1263,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
             while (!blocked) {
               const text = take(PIECE);
               if (text === "") {
-                if (ended) closeFromRelay();
+                // Everything is sent, the `complete` event too: ending the response can wait its turn.
+                if (ended) endSoon(closeFromRelay);
                 return;
               }
               // One write per batch: whatever the log gained since the last, in one string.
