@@ -830,7 +830,11 @@ export function createRelay(options: RelayOptions = {}): Relay {
       flushTimer = undefined;
       // Stopped before the source did (abort, a log failure): make it stop too.
       if (!sourceDone) source.abort?.("The relay stopped reading the stream.");
-      void Promise.resolve(iterator.return?.()).catch(() => {});
+      const release = () => void Promise.resolve(iterator.return?.()).catch(() => {});
+      // A source that gave its last event has nothing left to stop: releasing it (a stream's cancel
+      // and lock release) is cleanup, done after the deltas of the streams still running.
+      if (ended && sourceDone) endSoon(release);
+      else release();
     }
   }
 
@@ -935,11 +939,12 @@ export function createRelay(options: RelayOptions = {}): Relay {
     }
   };
   /**
-   * Ends a response whose client has every event, in a later turn of the event loop, a bounded
-   * number per turn. Ending one costs about as much as sending a few events (the last chunk, the
-   * socket's shutdown and close, Node's bookkeeping); when thousands of answers end together, doing
-   * it at once would hold back the deltas of every answer still running. Nothing the client needs
-   * waits: the `complete` (or `stream-error`) event was sent at once.
+   * Runs the cleanup of a finished answer (ending a response whose client has every event, releasing
+   * a source that gave its last event) in a later turn of the event loop, a bounded number per turn.
+   * Ending a response costs about as much as sending a few events (the last chunk, the socket's
+   * shutdown and close, Node's bookkeeping); when thousands of answers end together, doing it at
+   * once would hold back the deltas of every answer still running. Nothing a client needs waits:
+   * the `complete` (or `stream-error`) event is sent at once.
    */
   const endSoon = (end: () => void) => {
     ending.push(end);
