@@ -1,7 +1,9 @@
 /**
  * The relay's Node fast path: a relay `Response` carries, besides its web `ReadableStream` body, a
  * {@link DirectBody} that {@link writeResponseToNode} drives instead, writing each batch of SSE text
- * straight to the Node response (no web stream, no promise per event). Internal to `server/`.
+ * straight to the Node response (no web stream, no promise per event); and a relay given to
+ * `toNodeHandler` serves Node requests without a web `Request` or `Response` at all. Internal to
+ * `server/`.
  *
  * @module
  */
@@ -43,4 +45,38 @@ export function takeDirectBody(response: Response): DirectBody | undefined {
   if (body === undefined || response.bodyUsed || response.body?.locked === true) return undefined;
   bodies.delete(response);
   return body;
+}
+
+/** A request as the relay reads it (a web `Request`, or a Node `IncomingMessage` without one). */
+export interface DirectRequest {
+  method: string;
+  /** The absolute URL. */
+  url: string;
+  /** A header's value (several joined with ", "), `undefined` when absent; `name` is lower case. */
+  header(name: string): string | undefined;
+  /** Whether the client has gone away. */
+  gone(): boolean;
+}
+
+/** A relay's answer without a web `Response`: a status, headers, then a body or a direct body. */
+export interface DirectAnswer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body?: string;
+  direct?: DirectBody;
+}
+
+/** How a relay serves a request on Node without web objects (see `toNodeHandler(relay)`). */
+export type DirectServe = (request: DirectRequest) => Promise<DirectAnswer>;
+
+const servers = new WeakMap<object, DirectServe>();
+
+/** Marks `owner` (a relay) as one that serves Node requests directly. */
+export function setDirectServe(owner: object, serve: DirectServe): void {
+  servers.set(owner, serve);
+}
+
+/** The direct way `owner` serves requests, if it has one. */
+export function directServeOf(owner: object): DirectServe | undefined {
+  return servers.get(owner);
 }

@@ -226,7 +226,32 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
     return stream;
   }
 
-  return {
+  /** `append` without its promise (the relay's fast path for this log). */
+  function appendNow(streamId: string, event: LogEvent): number {
+    const stream = live(streamId);
+    if (stream === undefined) throw new StructreamError("not_found", `Unknown stream ${streamId}`);
+    if (stream.ended) throw new StructreamError("stream_ended", `Stream ${streamId} has ended`);
+    const entry: LogEntry = { id: stream.nextId++, type: event.type, data: event.data };
+    stream.entries.push(entry);
+    if (event.last === true) {
+      entry.last = true;
+      stream.ended = true;
+      stream.expiresAt = now() + ttlMs;
+      stream.compactAt = now() + Math.min(ttlMs, compactAfterMs);
+    }
+    if (stream.entries.length - stream.head > maxEvents) {
+      stream.head++;
+      // Compact in batches: shifting on every append would cost O(maxEvents) per event.
+      if (stream.head >= 1024 && stream.head * 2 >= stream.entries.length) {
+        stream.entries = stream.entries.slice(stream.head);
+        stream.head = 0;
+      }
+    }
+    wake(stream);
+    return entry.id;
+  }
+
+  const memoryLog: EventLog = {
     maxEvents,
 
     async create(streamId, meta) {
@@ -267,27 +292,7 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
     },
 
     async append(streamId, event) {
-      const stream = live(streamId);
-      if (stream === undefined) throw new StructreamError("not_found", `Unknown stream ${streamId}`);
-      if (stream.ended) throw new StructreamError("stream_ended", `Stream ${streamId} has ended`);
-      const entry: LogEntry = { id: stream.nextId++, type: event.type, data: event.data };
-      stream.entries.push(entry);
-      if (event.last === true) {
-        entry.last = true;
-        stream.ended = true;
-        stream.expiresAt = now() + ttlMs;
-        stream.compactAt = now() + Math.min(ttlMs, compactAfterMs);
-      }
-      if (stream.entries.length - stream.head > maxEvents) {
-        stream.head++;
-        // Compact in batches: shifting on every append would cost O(maxEvents) per event.
-        if (stream.head >= 1024 && stream.head * 2 >= stream.entries.length) {
-          stream.entries = stream.entries.slice(stream.head);
-          stream.head = 0;
-        }
-      }
-      wake(stream);
-      return entry.id;
+      return appendNow(streamId, event);
     },
 
     async tail(streamId) {
@@ -415,4 +420,22 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
       for (const [id, stream] of streams) drop(id, stream);
     },
   };
+  syncAppends.set(memoryLog, { append: memoryLog.append, appendNow });
+  return memoryLog;
+}
+
+/** Logs in this process whose `append` can be done synchronously, with the `append` it stands for. */
+const syncAppends = new WeakMap<
+  EventLog,
+  { append: EventLog["append"]; appendNow: (streamId: string, event: LogEvent) => number }
+>();
+
+/**
+ * `log.append` without a promise, for a memory log whose `append` is its own (internal to
+ * `server/`): the relay then writes a batch with no await per event. Throws what `append` would
+ * reject with.
+ */
+export function syncAppendOf(log: EventLog): ((streamId: string, event: LogEvent) => number) | undefined {
+  const sync = syncAppends.get(log);
+  return sync !== undefined && sync.append === log.append ? sync.appendNow : undefined;
 }

@@ -13,7 +13,7 @@
  *
  * const relay = createRelay();
  * const { id } = await relay.start(structuredStream({ source, schema }));
- * createServer(toNodeHandler((request) => relay.handle(request))).listen(3000);
+ * createServer(toNodeHandler(relay)).listen(3000);
  * // the browser: subscribe(`http://localhost:3000/streams/${id}`)
  * ```
  *

@@ -512,6 +512,32 @@ describe("limits and faults (issue 12)", () => {
     expect(relay.running).toBe(3);
   });
 
+  it("stops a stream whose memory log lost it mid-run, and aborts its source", async () => {
+    const log = createMemoryEventLog();
+    const errors: unknown[] = [];
+    const relay = relayFor({ log, onError: (error) => errors.push(error) });
+    const source = {
+      aborted: false,
+      async *[Symbol.asyncIterator]() {
+        for (let i = 0; !source.aborted; i++) {
+          yield { type: "partial", value: { n: i }, changes: [["=", "/n", i]] } as StreamEvent<unknown>;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      },
+      abort() {
+        source.aborted = true;
+      },
+    };
+    const { id } = await relay.start(source);
+    await new Promise((r) => setTimeout(r, 30));
+    // The log forgets every stream (as when it is closed): the next write fails, synchronously.
+    await log.close?.();
+    await relay.finished(id);
+    expect(source.aborted).toBe(true);
+    expect(relay.running).toBe(0);
+    expect(errors).toContainEqual(expect.objectContaining({ code: "not_found" }));
+  });
+
   it("aborts the source when the log refuses the stream, and frees its slot", async () => {
     const log = createMemoryEventLog();
     log.create = async () => {

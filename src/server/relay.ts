@@ -2,7 +2,13 @@ import { isStructreamError, StructreamError } from "../errors/index.ts";
 import { valueAt } from "../json/index.ts";
 import { changeSize } from "../shared/index.ts";
 import type { Progress, StreamEvent, StreamStatus } from "../stream/index.ts";
-import { setDirectBody } from "./direct.ts";
+import {
+  type DirectAnswer,
+  type DirectBody,
+  type DirectRequest,
+  setDirectBody,
+  setDirectServe,
+} from "./direct.ts";
 import {
   createMemoryEventLog,
   type EventLog,
@@ -11,6 +17,7 @@ import {
   type LogEvent,
   type LogTail,
   type StreamMeta,
+  syncAppendOf,
 } from "./event-log.ts";
 import { constantTimeEqual, ID_PATTERN, randomId, sha256Hex } from "./ids.ts";
 import { createChangeApplier, diff, encodePatch, type WirePatchOp } from "./patch.ts";
@@ -189,6 +196,12 @@ const PATCH_MOST = 65_536;
 /** Runs `task` in a later turn of the event loop (`setImmediate` where there is one: Node, Bun, Deno). */
 const macrotask: (task: () => void) => void =
   typeof setImmediate === "function" ? (task) => void setImmediate(task) : (task) => void setTimeout(task, 0);
+/**
+ * Runs `task` once the current task and its promise reactions are done (`process.nextTick`, which
+ * Node runs after the microtask queue drains; a macrotask where there is none).
+ */
+const afterTask: (task: () => void) => void =
+  (globalThis as { process?: { nextTick?: (task: () => void) => void } }).process?.nextTick ?? macrotask;
 /** Events whose data is shorter are queued for a reader as one string (the rest in parts, sliced). */
 const SMALL = 1_024;
 /** Events a stream writes at once in one turn of the event loop before it batches the rest. */
@@ -208,6 +221,20 @@ interface ChannelTexts {
   reasoning: string;
   commentary: string;
 }
+
+/** An open SSE connection to a stream: written directly (Node), or through a web stream. */
+interface Connection {
+  direct: DirectBody;
+  web(): ReadableStream<Uint8Array>;
+}
+
+/** What the relay decided about a request, the same on the web and Node paths. */
+type Verdict =
+  | { kind: "error"; status: number; code: string; message: string; header?: [string, string] }
+  | { kind: "ended" }
+  | { kind: "head" }
+  | { kind: "cancelling"; id: string }
+  | { kind: "open"; id: string; lastEventId: number };
 
 interface Running {
   source: RelaySource;
@@ -273,6 +300,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
     options.onError ??
     ((error: unknown, streamId: string) => console.error(`structream relay: stream ${streamId}:`, error));
   const logOutageMs = options.logOutageMs ?? 30_000;
+  /** The log's synchronous append, when it has one (a memory log). */
+  const appendNow = syncAppendOf(log);
   const running = new Map<string, Running>();
   const openResponses = new Set<() => void>();
   /** Streams counted against `maxStreams` whose `log.create` has not returned yet. */
@@ -470,16 +499,18 @@ export function createRelay(options: RelayOptions = {}): Relay {
       type === "reasoning" ||
       type === "commentary";
 
-    /**
-     * Writes the pending events to the log, then a snapshot when one is due. `value`, `status` and
-     * `progress` describe the log once the batch is in, so the snapshot goes after the whole batch.
-     */
-    const flush = async () => {
-      sealPatch();
-      const batch = pending;
-      pending = [];
+    const snapshotDue = () =>
+      (since >= snapshotEvery && bytesSince >= 4 * lastSnapshotBytes) || since >= snapshotAtMost;
+    const snapshotWritten = (snapshot: string) => {
+      since = 0;
+      bytesSince = 0;
+      lastSnapshotBytes = snapshot.length;
+    };
+    /** Writes `batch` from `start` through `log.append`, riding out failures (see `durably`). */
+    const flushFrom = async (batch: LogEvent[], start: number) => {
       let reset = false;
-      for (const event of batch) {
+      for (let i = start; i < batch.length; i++) {
+        const event = batch[i];
         if (reset && inSnapshot(event.type)) continue;
         // The common case in one await; a failed write is retried (with backoff) by `durably`.
         try {
@@ -494,13 +525,48 @@ export function createRelay(options: RelayOptions = {}): Relay {
         since++;
         bytesSince += event.data.length;
       }
-      if ((since >= snapshotEvery && bytesSince >= 4 * lastSnapshotBytes) || since >= snapshotAtMost) {
+      if (snapshotDue()) {
         const snapshot = snapshotData();
         await durably({ type: "snapshot", data: snapshot });
-        since = 0;
-        bytesSince = 0;
-        lastSnapshotBytes = snapshot.length;
+        snapshotWritten(snapshot);
       }
+    };
+    /**
+     * Writes the pending events to the log, then a snapshot when one is due. `value`, `status` and
+     * `progress` describe the log once the batch is in, so the snapshot goes after the whole batch.
+     * A memory log takes the batch synchronously (`undefined`: no promise, no await per event); a
+     * failure, or another log, goes the async way.
+     */
+    const flush = (): Promise<void> | undefined => {
+      sealPatch();
+      const batch = pending;
+      pending = [];
+      if (appendNow === undefined) return flushFrom(batch, 0);
+      for (let i = 0; i < batch.length; i++) {
+        const event = batch[i];
+        try {
+          appendNow(id, event);
+        } catch {
+          // Nothing was stored: the async way retries this event.
+          return flushFrom(batch, i);
+        }
+        if (event.last === true) {
+          ended = true;
+          return undefined;
+        }
+        since++;
+        bytesSince += event.data.length;
+      }
+      if (snapshotDue()) {
+        const snapshot = snapshotData();
+        try {
+          appendNow(id, { type: "snapshot", data: snapshot });
+        } catch {
+          return durably({ type: "snapshot", data: snapshot }).then(() => snapshotWritten(snapshot));
+        }
+        snapshotWritten(snapshot);
+      }
+      return undefined;
     };
 
     const append = (name: string, data: string, last = false) => {
@@ -701,7 +767,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
           (pending.length > 0 && since + pending.length >= snapshotAtMost)
         ) {
           flushDue = false;
-          await flush();
+          const flushing = flush();
+          if (flushing !== undefined) await flushing;
           continue;
         }
         // In a burst, reading waits for the flush (a macrotask, as the burst's events wait anyway):
@@ -736,7 +803,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
         if (closing) sourceDone = true;
         else if (pending.length > 0) {
           if (inBurst()) scheduleFlush();
-          else if (flushTimer === undefined) await flush();
+          else if (flushTimer === undefined) {
+            const flushing = flush();
+            if (flushing !== undefined) await flushing;
+          }
         }
       }
       if (!closing) {
@@ -760,7 +830,11 @@ export function createRelay(options: RelayOptions = {}): Relay {
       flushTimer = undefined;
       // Stopped before the source did (abort, a log failure): make it stop too.
       if (!sourceDone) source.abort?.("The relay stopped reading the stream.");
-      void Promise.resolve(iterator.return?.()).catch(() => {});
+      const release = () => void Promise.resolve(iterator.return?.()).catch(() => {});
+      // A source that gave its last event has nothing left to stop: releasing it (a stream's cancel
+      // and lock release) is cleanup, done after the deltas of the streams still running.
+      if (ended && sourceDone) endSoon(release);
+      else release();
     }
   }
 
@@ -838,7 +912,7 @@ export function createRelay(options: RelayOptions = {}): Relay {
     }
   }
 
-  /** Direct (Node) connections with something new to send, written once per turn of the event loop. */
+  /** Direct (Node) connections with something new to send, written once the current task is done. */
   let dirty: (() => void)[] = [];
   let dirtyScheduled = false;
   const writeDirty = () => {
@@ -847,34 +921,68 @@ export function createRelay(options: RelayOptions = {}): Relay {
     dirty = [];
     for (const run of due) run();
   };
+  /** Finished direct responses waiting to be ended, from `endingHead` on. */
+  let ending: (() => void)[] = [];
+  let endingHead = 0;
+  let endingScheduled = false;
+  const endSome = () => {
+    endingScheduled = false;
+    // An eighth of the queue per turn (at least 16): a queue that grows by R per turn stays under 8R.
+    const count = Math.max(16, Math.ceil((ending.length - endingHead) / 8));
+    for (let i = 0; i < count && endingHead < ending.length; i++) ending[endingHead++]();
+    if (endingHead < ending.length) {
+      endingScheduled = true;
+      macrotask(endSome);
+    } else {
+      ending = [];
+      endingHead = 0;
+    }
+  };
   /**
-   * Runs `run` at the end of this turn of the event loop, with every other connection's: under load
-   * a turn is longer and each connection's write carries more events (fewer writes, not more delay).
+   * Runs the cleanup of a finished answer (ending a response whose client has every event, releasing
+   * a source that gave its last event) in a later turn of the event loop, a bounded number per turn.
+   * Ending a response costs about as much as sending a few events (the last chunk, the socket's
+   * shutdown and close, Node's bookkeeping); when thousands of answers end together, doing it at
+   * once would hold back the deltas of every answer still running. Nothing a client needs waits:
+   * the `complete` (or `stream-error`) event is sent at once.
+   */
+  const endSoon = (end: () => void) => {
+    ending.push(end);
+    if (!endingScheduled) {
+      endingScheduled = true;
+      macrotask(endSome);
+    }
+  };
+  /**
+   * Runs `run` once the task that appended (a source's chunk, with its promise reactions) is done:
+   * whatever it appended goes out in one write, at once. (Waiting for the end of the event loop's
+   * turn instead made every delta wait for all the other streams' chunks: under load, most of its
+   * latency.)
    */
   const writeSoon = (run: () => void) => {
     dirty.push(run);
     if (!dirtyScheduled) {
       dirtyScheduled = true;
-      macrotask(writeDirty);
+      afterTask(writeDirty);
     }
   };
 
   /**
-   * The SSE response for a stream; its connection is already counted in `connections` (reserved
+   * An SSE connection to a stream; it is already counted in `connections` (reserved
    * before the first await of `handle`) and is released on every path: the end of the stream, the
    * client's cancel, the relay's close, and a request whose client left before the response began.
    *
    * The events come from the log through a cursor and are encoded when the client can take them:
    * a client that stops reading holds at most one piece of text (and its socket's buffer), whatever
    * the stream writes meanwhile (a bounded log then drops the oldest; the client resyncs from a
-   * snapshot). On Node, {@link writeResponseToNode} writes them straight to the socket; elsewhere the
-   * `Response`'s web stream carries them.
+   * snapshot). On Node, the direct body writes them straight to the socket; elsewhere the web stream
+   * (made by `web()`, once) carries them.
    */
-  function openResponse(
+  function openConnection(
     id: string,
     respondOptions: RelayRespondOptions,
     requestSignal?: AbortSignal,
-  ): Response {
+  ): Connection {
     const after = respondOptions.lastEventId ?? 0;
     /** Ends a read of a log without `follow` (made only for one). */
     let reads: AbortController | undefined;
@@ -1090,54 +1198,49 @@ export function createRelay(options: RelayOptions = {}): Relay {
     };
 
     let wakeWeb: (() => void) | undefined;
-    const body = new ReadableStream<Uint8Array>(
-      {
-        start(c) {
-          stream = c;
-        },
-        async pull(c) {
-          if (mode === "idle") {
-            notify = () => wakeWeb?.();
-            begin("web", () => {
-              try {
-                c.enqueue(PING);
-              } catch {
-                finish();
+    const web = () =>
+      new ReadableStream<Uint8Array>(
+        {
+          start(c) {
+            stream = c;
+          },
+          async pull(c) {
+            if (mode === "idle") {
+              notify = () => wakeWeb?.();
+              begin("web", () => {
+                try {
+                  c.enqueue(PING);
+                } catch {
+                  finish();
+                }
+              });
+            }
+            for (;;) {
+              if (done) return;
+              const text = take(PIECE);
+              if (text !== "") {
+                c.enqueue(encoder.encode(text));
+                return;
               }
-            });
-          }
-          for (;;) {
-            if (done) return;
-            const text = take(PIECE);
-            if (text !== "") {
-              c.enqueue(encoder.encode(text));
-              return;
+              if (ended) {
+                finish();
+                c.close();
+                return;
+              }
+              await new Promise<void>((resolve) => {
+                wakeWeb = resolve;
+              });
+              wakeWeb = undefined;
             }
-            if (ended) {
-              finish();
-              c.close();
-              return;
-            }
-            await new Promise<void>((resolve) => {
-              wakeWeb = resolve;
-            });
-            wakeWeb = undefined;
-          }
+          },
+          cancel() {
+            finish();
+          },
         },
-        cancel() {
-          finish();
-        },
-      },
-      // Nothing is read from the log before the consumer asks (and nothing at all on the direct path).
-      { highWaterMark: 0 },
-    );
-    const headers = new Headers(options.headers);
-    new Headers(respondOptions.headers).forEach((value, name) => {
-      headers.set(name, value);
-    });
-    for (const [name, value] of Object.entries(SSE_HEADERS)) headers.set(name, value);
-    const response = new Response(body, { status: 200, headers });
-    setDirectBody(response, {
+        // Nothing is read from the log before the consumer asks (and nothing at all on the direct path).
+        { highWaterMark: 0 },
+      );
+    const direct: DirectBody = {
       pipe(target) {
         let resolveDone!: () => void;
         const piped = new Promise<void>((resolve) => {
@@ -1165,7 +1268,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
             while (!blocked) {
               const text = take(PIECE);
               if (text === "") {
-                if (ended) closeFromRelay();
+                // Everything is sent, the `complete` event too: ending the response can wait its turn.
+                if (ended) endSoon(closeFromRelay);
                 return;
               }
               // One write per batch: whatever the log gained since the last, in one string.
@@ -1202,7 +1306,24 @@ export function createRelay(options: RelayOptions = {}): Relay {
           done: piped,
         };
       },
+    };
+    return { direct, web };
+  }
+
+  /** The SSE response for a stream (see {@link openConnection}): a web body, and the direct one for Node. */
+  function openResponse(
+    id: string,
+    respondOptions: RelayRespondOptions,
+    requestSignal?: AbortSignal,
+  ): Response {
+    const connection = openConnection(id, respondOptions, requestSignal);
+    const headers = new Headers(options.headers);
+    new Headers(respondOptions.headers).forEach((value, name) => {
+      headers.set(name, value);
     });
+    for (const [name, value] of Object.entries(SSE_HEADERS)) headers.set(name, value);
+    const response = new Response(connection.web(), { status: 200, headers });
+    setDirectBody(response, connection.direct);
     return response;
   }
 
@@ -1211,83 +1332,92 @@ export function createRelay(options: RelayOptions = {}): Relay {
     return openResponse(id, respondOptions);
   }
 
-  function logUnavailable(error: unknown, id: string, extra: HeadersInit | undefined): Response {
+  /** The relay's `headers` as Node takes them (computed once: every response carries them). */
+  const extraRecord: Record<string, string | string[]> = {};
+  {
+    const extra = new Headers(options.headers);
+    extra.forEach((value, name) => {
+      if (name !== "set-cookie") extraRecord[name] = value;
+    });
+    const cookies = extra.getSetCookie();
+    if (cookies.length > 0) extraRecord["set-cookie"] = cookies;
+  }
+  const sseRecord: Record<string, string | string[]> = { ...extraRecord, ...SSE_HEADERS };
+
+  function logUnavailable(error: unknown, id: string): Verdict {
     onError(error, id);
-    return errorResponse(503, "log_unavailable", "The relay's event log is unavailable; retry later", extra);
+    return {
+      kind: "error",
+      status: 503,
+      code: "log_unavailable",
+      message: "The relay's event log is unavailable; retry later",
+    };
   }
 
-  async function handle(request: Request): Promise<Response> {
-    const extra = options.headers;
+  const refuse = (status: number, code: string, message: string, header?: [string, string]): Verdict =>
+    header === undefined
+      ? { kind: "error", status, code, message }
+      : { kind: "error", status, code, message, header };
+
+  /**
+   * The checks of {@link Relay.handle}, shared by the web path and the Node path. An `open` verdict
+   * has its connection counted already (reserved before the first await): the caller opens it at once.
+   */
+  async function check(request: DirectRequest): Promise<Verdict> {
     const method = request.method;
     if (method !== "GET" && method !== "HEAD" && method !== "DELETE") {
-      const h = new Headers(extra);
-      h.set("allow", "GET, HEAD, DELETE");
-      return errorResponse(405, "method_not_allowed", `${method} is not allowed: read a stream with GET`, h);
+      return refuse(405, "method_not_allowed", `${method} is not allowed: read a stream with GET`, [
+        "allow",
+        "GET, HEAD, DELETE",
+      ]);
     }
     if (request.url.length > MAX_URL_LENGTH) {
-      return errorResponse(414, "uri_too_long", `The URL is longer than ${MAX_URL_LENGTH} characters`, extra);
+      return refuse(414, "uri_too_long", `The URL is longer than ${MAX_URL_LENGTH} characters`);
     }
-    const length = request.headers.get("content-length");
-    if ((length !== null && length !== "0") || request.headers.has("transfer-encoding")) {
-      return errorResponse(413, "body_not_allowed", "A stream request carries no body", extra);
+    const length = request.header("content-length");
+    if ((length !== undefined && length !== "0") || request.header("transfer-encoding") !== undefined) {
+      return refuse(413, "body_not_allowed", "A stream request carries no body");
     }
     let url: URL;
     try {
       url = new URL(request.url);
     } catch {
-      return errorResponse(400, "malformed_url", "The request URL cannot be read", extra);
+      return refuse(400, "malformed_url", "The request URL cannot be read");
     }
     const id =
       url.pathname
         .split("/")
         .filter((s) => s !== "")
         .pop() ?? "";
-    if (!ID_PATTERN.test(id)) {
-      return errorResponse(400, "malformed_id", "A stream id is 22 base64url characters", extra);
-    }
-    const rawEventId = request.headers.get("last-event-id") ?? url.searchParams.get("lastEventId");
+    if (!ID_PATTERN.test(id)) return refuse(400, "malformed_id", "A stream id is 22 base64url characters");
+    const rawEventId = request.header("last-event-id") ?? url.searchParams.get("lastEventId");
     let lastEventId = 0;
     if (rawEventId !== null && rawEventId !== "") {
       if (!EVENT_ID.test(rawEventId)) {
-        return errorResponse(
-          400,
-          "malformed_event_id",
-          "Last-Event-ID must be an event id this relay sent",
-          extra,
-        );
+        return refuse(400, "malformed_event_id", "Last-Event-ID must be an event id this relay sent");
       }
       lastEventId = Number(rawEventId);
     }
-    const authorization = request.headers.get("authorization");
+    const authorization = request.header("authorization");
     let token: string | null = url.searchParams.get("token");
-    if (authorization !== null) {
+    if (authorization !== undefined) {
       const bearer = /^Bearer +(\S+) *$/i.exec(authorization)?.[1];
       if (bearer === undefined) {
-        return errorResponse(
-          400,
-          "malformed_token",
-          "Send the token as Authorization: Bearer <token>",
-          extra,
-        );
+        return refuse(400, "malformed_token", "Send the token as Authorization: Bearer <token>");
       }
       token = bearer;
     }
     // Tokens are what `start` made: 22 base64url characters. Anything else is malformed, not wrong.
     if (token !== null && token !== "" && !ID_PATTERN.test(token)) {
-      return errorResponse(400, "malformed_token", "A token is 22 base64url characters", extra);
+      return refuse(400, "malformed_token", "A token is 22 base64url characters");
     }
-    if (closed) return errorResponse(503, "relay_closed", "The relay is shutting down", extra);
+    if (closed) return refuse(503, "relay_closed", "The relay is shutting down");
     // Reserved before the first await, released on every path below: concurrent requests can never
     // exceed the limit, and a request that fails or whose client leaves is never left counted.
     const reading = method !== "DELETE";
     if (reading) {
       if (connections >= maxConnections) {
-        return errorResponse(
-          503,
-          "too_many_connections",
-          "The relay serves as many connections as it may",
-          extra,
-        );
+        return refuse(503, "too_many_connections", "The relay serves as many connections as it may");
       }
       connections++;
     }
@@ -1297,19 +1427,19 @@ export function createRelay(options: RelayOptions = {}): Relay {
       try {
         meta = await log.meta(id);
       } catch (error) {
-        return logUnavailable(error, id, extra);
+        return logUnavailable(error, id);
       }
-      if (meta === undefined)
-        return errorResponse(404, "not_found", "No such stream (or it has expired)", extra);
+      if (meta === undefined) return refuse(404, "not_found", "No such stream (or it has expired)");
       if (meta.tokenHash !== "") {
         if (token === null || token === "") {
-          const h = new Headers(extra);
-          h.set("www-authenticate", 'Bearer realm="structream"');
-          return errorResponse(401, "unauthorized", "This stream needs its token (Authorization: Bearer)", h);
+          return refuse(401, "unauthorized", "This stream needs its token (Authorization: Bearer)", [
+            "www-authenticate",
+            'Bearer realm="structream"',
+          ]);
         }
         // Both sides are SHA-256 digests: equal length, compared without an early exit.
         if (!constantTimeEqual(await sha256Hex(token), meta.tokenHash)) {
-          return errorResponse(403, "forbidden", "The token does not open this stream", extra);
+          return refuse(403, "forbidden", "The token does not open this stream");
         }
       }
       let tail: LogTail | undefined;
@@ -1317,52 +1447,118 @@ export function createRelay(options: RelayOptions = {}): Relay {
         try {
           tail = await log.tail(id);
         } catch (error) {
-          return logUnavailable(error, id, extra);
+          return logUnavailable(error, id);
         }
-        if (tail === undefined)
-          return errorResponse(404, "not_found", "No such stream (or it has expired)", extra);
+        if (tail === undefined) return refuse(404, "not_found", "No such stream (or it has expired)");
         if (lastEventId > tail.lastId) {
-          return errorResponse(
+          return refuse(
             400,
             "malformed_event_id",
             `Last-Event-ID ${lastEventId} is beyond the stream's last event (${tail.lastId})`,
-            extra,
           );
         }
       }
       if (method === "DELETE") {
-        if (tail?.ended === true) return new Response(null, { status: 204, headers: new Headers(extra) });
+        if (tail?.ended === true) return { kind: "ended" };
         if (!abortLocal(id, CANCELLED) && log.cancel !== undefined) {
           try {
             await log.cancel(id, CANCELLED);
           } catch (error) {
-            return logUnavailable(error, id, extra);
+            return logUnavailable(error, id);
           }
         }
-        const h = new Headers(extra);
-        h.set("content-type", "application/json; charset=utf-8");
-        h.set("cache-control", "no-store");
-        return new Response(JSON.stringify({ id, status: "cancelling" }), { status: 202, headers: h });
+        return { kind: "cancelling", id };
       }
       // The stream ended at the client's last event: nothing more will come. 204 tells a plain
       // EventSource to stop reconnecting (any other answer makes it replay the stream forever).
-      if (tail?.ended === true && lastEventId >= tail.lastId) {
-        return new Response(null, { status: 204, headers: new Headers(extra) });
-      }
-      if (request.signal.aborted) return errorResponse(499, "client_closed", "The client went away", extra);
-      if (method === "HEAD") {
-        const h = new Headers(extra);
-        for (const [name, value] of Object.entries(SSE_HEADERS)) h.set(name, value);
-        return new Response(null, { status: 200, headers: h });
-      }
+      if (tail?.ended === true && lastEventId >= tail.lastId) return { kind: "ended" };
+      if (request.gone()) return refuse(499, "client_closed", "The client went away");
+      if (method === "HEAD") return { kind: "head" };
       handedOver = true;
-      return openResponse(id, { lastEventId }, request.signal);
+      return { kind: "open", id, lastEventId };
     } finally {
       if (reading && !handedOver) connections--;
     }
   }
 
-  return {
+  const cancellingBody = (id: string) => JSON.stringify({ id, status: "cancelling" });
+
+  async function handle(request: Request): Promise<Response> {
+    const verdict = await check({
+      method: request.method,
+      url: request.url,
+      header: (name) => request.headers.get(name) ?? undefined,
+      gone: () => request.signal.aborted,
+    });
+    const extra = options.headers;
+    switch (verdict.kind) {
+      case "open":
+        return openResponse(verdict.id, { lastEventId: verdict.lastEventId }, request.signal);
+      case "error": {
+        const h = new Headers(extra);
+        if (verdict.header !== undefined) h.set(verdict.header[0], verdict.header[1]);
+        return errorResponse(verdict.status, verdict.code, verdict.message, h);
+      }
+      case "ended":
+        return new Response(null, { status: 204, headers: new Headers(extra) });
+      case "head": {
+        const h = new Headers(extra);
+        for (const [name, value] of Object.entries(SSE_HEADERS)) h.set(name, value);
+        return new Response(null, { status: 200, headers: h });
+      }
+      case "cancelling": {
+        const h = new Headers(extra);
+        h.set("content-type", "application/json; charset=utf-8");
+        h.set("cache-control", "no-store");
+        return new Response(cancellingBody(verdict.id), { status: 202, headers: h });
+      }
+    }
+  }
+
+  /**
+   * {@link handle} for Node (see `toNodeHandler(relay)`): the same checks and answers, without a web
+   * `Request`, `Headers`, `AbortSignal`, `Response` or stream per connection.
+   */
+  async function serveDirect(request: DirectRequest): Promise<DirectAnswer> {
+    const verdict = await check(request);
+    switch (verdict.kind) {
+      case "open":
+        return {
+          status: 200,
+          headers: sseRecord,
+          direct: openConnection(verdict.id, { lastEventId: verdict.lastEventId }).direct,
+        };
+      case "error": {
+        const headers: Record<string, string | string[]> = { ...extraRecord };
+        if (verdict.header !== undefined) headers[verdict.header[0]] = verdict.header[1];
+        if (verdict.status === 503 && headers["retry-after"] === undefined)
+          headers["retry-after"] = RETRY_AFTER_SECONDS;
+        headers["content-type"] = "application/json; charset=utf-8";
+        headers["cache-control"] = "no-store";
+        return {
+          status: verdict.status,
+          headers,
+          body: JSON.stringify({ error: { code: verdict.code, message: verdict.message } }),
+        };
+      }
+      case "ended":
+        return { status: 204, headers: extraRecord };
+      case "head":
+        return { status: 200, headers: sseRecord };
+      case "cancelling":
+        return {
+          status: 202,
+          headers: {
+            ...extraRecord,
+            "content-type": "application/json; charset=utf-8",
+            "cache-control": "no-store",
+          },
+          body: cancellingBody(verdict.id),
+        };
+    }
+  }
+
+  const relay: Relay = {
     async start(source, startOptions = {}) {
       if (closed) {
         source.abort?.("The relay is closed.");
@@ -1444,6 +1640,8 @@ export function createRelay(options: RelayOptions = {}): Relay {
       if (ownLog) await log.close?.();
     },
   };
+  setDirectServe(relay, serveDirect);
+  return relay;
 }
 
 let defaultRelay: Relay | undefined;
