@@ -425,7 +425,15 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>, C = ToolCallStrea
     const release = () => {
       if (released) return;
       released = true;
-      reader.releaseLock();
+      // Releasing rejects the reader's `closed` promise with an error nobody sees; its stack trace
+      // (through every await up to here) cost more than the rest of a stream's end.
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
+      try {
+        reader.releaseLock();
+      } finally {
+        Error.stackTraceLimit = limit;
+      }
     };
     queue.onEnd = release;
     const iterator: AsyncIterableIterator<StreamEvent<T, P>> = {
