@@ -421,6 +421,7 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>, C = ToolCallStrea
     const reader = super.getReader();
     this.core.attach(changes);
     const queue = this.eventQueue;
+    const core = this.core;
     let released = false;
     const release = () => {
       if (released) return;
@@ -440,9 +441,11 @@ export class StructuredStream<T = unknown, P = DeepPartial<T>, C = ToolCallStrea
       // One promise per event, from the queue itself (the lock is released at the end by `onEnd`).
       next: () => queue.next(),
       async return() {
-        // Leaving a for-await loop early cancels the stream, and with it the model's answer.
+        // Leaving a for-await loop early cancels the stream, and with it the model's answer (an
+        // ended stream has nothing left to cancel: a reader that stops at its last event, as the
+        // relay does, only lets go of the lock).
         if (!released) {
-          await reader.cancel("The consumer stopped reading.");
+          if (!TERMINAL.has(core.status)) await reader.cancel("The consumer stopped reading.");
           release();
         }
         return { done: true, value: undefined };
