@@ -616,3 +616,43 @@ describe("the parser's change events", () => {
     );
   });
 });
+
+describe("the parser, on strings read in hundreds of pieces", () => {
+  // A string (or key) longer than the parser's blocks of pieces, split into very small chunks.
+  const longString = fc.string({ unit: fc.constantFrom(...SPECIAL_UNITS), minLength: 200, maxLength: 900 });
+  const longSample = fc.record({
+    key: fc.oneof(fc.constant("k"), longString),
+    value: longString,
+    seed: fc.integer(),
+    splits: fc.oneof(
+      fc.constant("every" as const),
+      fc.array(fc.nat(), { minLength: 300, maxLength: 1_500 }),
+    ),
+    bytes: fc.boolean(),
+  });
+
+  it("gives JSON.parse's value, snapshots equal to the reference, and changes that rebuild them", () => {
+    fc.assert(
+      fc.property(longSample, (input) => {
+        const root: Doc = {
+          kind: "object",
+          members: [[input.key, { kind: "array", items: [{ kind: "string", value: input.value }] }]],
+        };
+        const text = serialize(root, mulberry32(input.seed));
+        const applier = createApplier();
+        const parser = createParser({ onEvent: (event) => void applier.apply(event) });
+        const encoded = encoder.encode(text);
+        const chunks = input.bytes ? cut(encoded, input.splits) : cut(text, input.splits);
+        for (const { chunk, end } of chunks) {
+          parser.push(chunk);
+          const prefix = input.bytes ? decodeComplete(encoded.subarray(0, end)) : text.slice(0, end);
+          check(jsonDiff(parser.value, partialReference(prefix)), `after ${end} of ${text.length}`);
+          check(jsonDiff(applier.doc, parser.value), `changes after ${end}`);
+        }
+        const expected = JSON.parse(input.bytes ? new TextDecoder().decode(encoded) : text);
+        check(jsonDiff(parser.end(), expected), "end()");
+      }),
+      { numRuns: Math.max(10, Math.floor(RUNS / 10)) },
+    );
+  });
+});

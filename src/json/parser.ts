@@ -167,6 +167,9 @@ function isAscii(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** Pieces of a string in one flat block (see `appendString`). */
+const STRING_BLOCK = 256;
+
 function flatten(s: string): void {
   // V8 flattens a concatenated string in place on first indexed access.
   s.charCodeAt(0);
@@ -201,8 +204,11 @@ class Parser implements JsonParser {
   private readonly frames: Frame[] = [];
   private root: unknown = undefined;
 
-  // String being read.
+  // String being read: `strHead` (flat blocks) then `str` (the pieces since the last block).
+  private strHead = "";
   private str = "";
+  /** Pieces appended to `str` since the last block was made. */
+  private strPieces = 0;
   private strIsKey = false;
   private strHeld = false;
   /** The string being read shows in snapshots (a value, not held, under no held container). */
@@ -362,11 +368,20 @@ class Parser implements JsonParser {
   private partialString(): string {
     // A trailing high surrogate may still pair with the next character. (Tracked on append:
     // reading the last character of a concatenated string would flatten it on every snapshot.)
-    return this.strTailHigh ? this.str.slice(0, -1) : this.str;
+    const str = this.strHead + this.str;
+    return this.strTailHigh ? str.slice(0, -1) : str;
   }
 
   private appendString(piece: string): void {
     this.str += piece;
+    if (++this.strPieces === STRING_BLOCK) {
+      // A long string read in small pieces is kept as a few flat blocks, not as a rope of every
+      // piece: the garbage collector would trace (and promote) each piece until the string ends.
+      flatten(this.str);
+      this.strHead += this.str;
+      this.str = "";
+      this.strPieces = 0;
+    }
     const last = piece.charCodeAt(piece.length - 1);
     const tailHigh = last >= 0xd800 && last <= 0xdbff;
     this.strTailHigh = tailHigh;
@@ -709,6 +724,8 @@ class Parser implements JsonParser {
           }
           if (c === 34) {
             this.str = "";
+            this.strHead = "";
+            this.strPieces = 0;
             this.strIsKey = true;
             this.strShown = false;
             this.state = STRING;
@@ -842,6 +859,8 @@ class Parser implements JsonParser {
       this.enterValue();
       this.strHeld = this.emitStart("string") === true;
       this.str = "";
+      this.strHead = "";
+      this.strPieces = 0;
       this.strIsKey = false;
       this.strTailHigh = false;
       this.strHeldHigh = "";
@@ -893,7 +912,7 @@ class Parser implements JsonParser {
         } else continue;
       }
       if (c === 34) {
-        let s = this.str;
+        let s = this.strHead + this.str;
         const shown = this.strShown && !this.strIsKey;
         if (s === "") s = text.slice(start, i);
         else {
@@ -909,6 +928,8 @@ class Parser implements JsonParser {
           this.strHeldHigh = "";
         }
         this.str = "";
+        this.strHead = "";
+        this.strPieces = 0;
         this.strShown = false;
         if (this.strIsKey) {
           this.pendingKey = s;
