@@ -624,10 +624,7 @@ describe("the parser, on strings read in hundreds of pieces", () => {
     key: fc.oneof(fc.constant("k"), longString),
     value: longString,
     seed: fc.integer(),
-    splits: fc.oneof(
-      fc.constant("every" as const),
-      fc.array(fc.nat(), { minLength: 300, maxLength: 1_500 }),
-    ),
+    splits: fc.oneof(fc.constant("every" as const), fc.array(fc.nat(), { minLength: 300, maxLength: 1_500 })),
     bytes: fc.boolean(),
   });
 
