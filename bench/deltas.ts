@@ -288,6 +288,40 @@ interface CapacityResult {
   cpuPerDelta: number;
 }
 
+/** Deltas in an answer of the capacity test (16 characters each: 2 KB). */
+const DELTAS_PER_ANSWER = 128;
+
+/**
+ * An answer at a model's pace: delta `i` is produced at `start + i / 70 s` and stamped with that
+ * time; the deltas due together are yielded as one chunk. It starts when `gate` opens.
+ */
+async function* pacedAnswer(
+  gate: Promise<void>,
+  onStart: (start: number) => void,
+  onEnd: (span: number) => void,
+): AsyncGenerator<string> {
+  const period = 1000 / 70;
+  await gate;
+  const start = clock();
+  onStart(start);
+  yield '{"t":"';
+  let produced = 0;
+  while (produced < DELTAS_PER_ANSWER) {
+    const wait = start + (produced + 1) * period - clock();
+    // Whole milliseconds: Node keeps one timer list per distinct duration.
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+    let chunk = "";
+    const now = clock();
+    while (produced < DELTAS_PER_ANSWER && start + (produced + 1) * period <= now) {
+      produced++;
+      chunk += `${(start + produced * period).toFixed(1).padStart(15, "0")}|`;
+    }
+    if (chunk !== "") yield chunk;
+  }
+  yield '"}';
+  onEnd(clock() - start);
+}
+
 /**
  * `streams` answers at 70 deltas a second, each read by one client in a worker over loopback HTTP.
  *
@@ -306,37 +340,20 @@ async function relayCapacity(streams: number): Promise<CapacityResult> {
     server.listen({ port: 0, host: "127.0.0.1", backlog: 4_096 }, resolve),
   );
   const address = server.address() as { port: number };
-  const deltasPerAnswer = 128;
-  const period = 1000 / 70;
-  // Deltas of 16 characters, each stamped with the time the model produced it.
+  const deltasPerAnswer = DELTAS_PER_ANSWER;
   const gates: (() => void)[] = [];
   const spans: number[] = [];
   const starts: number[] = [];
-  async function* paced(index: number): AsyncGenerator<string> {
-    // The answer starts once its reader is connected: what is measured is the relay's delay,
-    // not a backlog read late.
-    await new Promise<void>((resolve) => {
-      gates[index] = resolve;
-    });
-    const start = clock();
-    starts.push(start);
-    yield '{"t":"';
-    let produced = 0;
-    while (produced < deltasPerAnswer) {
-      const wait = start + (produced + 1) * period - clock();
-      // Whole milliseconds: Node keeps one timer list per distinct duration.
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
-      let chunk = "";
-      const now = clock();
-      while (produced < deltasPerAnswer && start + (produced + 1) * period <= now) {
-        produced++;
-        chunk += `${(start + produced * period).toFixed(1).padStart(15, "0")}|`;
-      }
-      if (chunk !== "") yield chunk;
-    }
-    yield '"}';
-    spans.push(clock() - start);
-  }
+  // The answer starts once its reader is connected: what is measured is the relay's delay, not a
+  // backlog read late.
+  const paced = (index: number) =>
+    pacedAnswer(
+      new Promise<void>((resolve) => {
+        gates[index] = resolve;
+      }),
+      (start) => starts.push(start),
+      (span) => spans.push(span),
+    );
   const ids: string[] = [];
   for (let i = 0; i < streams; i++) {
     // Each source starts once its reader could connect: the answers overlap fully.
@@ -379,6 +396,85 @@ async function relayCapacity(streams: number): Promise<CapacityResult> {
     startSpread: at(starts, 0.95) - (starts[0] ?? Number.NaN),
     cpuPerDelta: (cpuMs * 1000) / (streams * deltasPerAnswer),
   };
+}
+
+/**
+ * Main-thread busy time per delta, in microseconds, over one second of the steady state, for
+ * `streams` paced answers read in-process without HTTP: the sources alone, each through a
+ * `structuredStream` read by `await s.result`, or read as the relay reads (`events({ changes: true })`).
+ */
+async function streamFloor(streams: number, mode: "source" | "result" | "events"): Promise<number> {
+  const open = Promise.resolve();
+  const ignore = () => {};
+  const answers = Array.from({ length: streams }, async () => {
+    const source = pacedAnswer(open, ignore, ignore);
+    if (mode === "source") {
+      for await (const _ of source);
+      return;
+    }
+    const s = structuredStream({ source, provider: "text" });
+    if (mode === "result") await s.result;
+    else for await (const _ of s.events({ changes: true }));
+  });
+  // The answers last 1.8 s: measure from 0.6 s to 1.6 s, when every one is streaming.
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  const elu = nodePerformance.eventLoopUtilization();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const busy = nodePerformance.eventLoopUtilization(elu).utilization;
+  await Promise.all(answers);
+  return (busy * 1e6) / (streams * 70);
+}
+
+/**
+ * Microseconds of the writing thread per `res.write` of 200 bytes to each of `connections` open
+ * loopback HTTP responses (read by a worker), without anything else: what one write costs the relay.
+ */
+async function writeFloor(connections: number): Promise<number> {
+  const { createServer } = await import("node:http");
+  const open: import("node:http").ServerResponse[] = [];
+  let ready!: () => void;
+  const allOpen = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
+  const server = createServer((_, res) => {
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    open.push(res);
+    if (open.length === connections) ready();
+  });
+  await new Promise<void>((resolve) =>
+    server.listen({ port: 0, host: "127.0.0.1", backlog: 4_096 }, resolve),
+  );
+  const { port } = server.address() as { port: number };
+  // Connected in waves, so that none waits for the kernel to retry it.
+  const worker = new Worker(
+    `const { get, Agent } = require("node:http");
+     const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
+     let opened = 0;
+     const wave = () => {
+       for (let k = 0; k < 100 && opened < ${connections}; k++, opened++)
+         get("http://127.0.0.1:${port}/", { agent }, (res) => res.resume()).on("error", () => {});
+       if (opened < ${connections}) setTimeout(wave, 10);
+     };
+     wave();`,
+    { eval: true },
+  );
+  await allOpen;
+  const payload = `data: ${"x".repeat(192)}\n\n`;
+  const rounds = 30;
+  let spent = 0;
+  for (let round = 0; round < rounds; round++) {
+    const started = performance.now();
+    for (const res of open) res.write(payload);
+    spent += performance.now() - started;
+    // Node sends a response's writes when the task that made them ends: count that too.
+    const flushed = performance.now();
+    await new Promise((resolve) => setImmediate(resolve));
+    spent += performance.now() - flushed;
+  }
+  for (const res of open) res.end();
+  await worker.terminate();
+  await new Promise((resolve) => server.close(resolve));
+  return (spent * 1000) / (connections * rounds);
 }
 
 // ---- the suite -------------------------------------------------------------------------------
@@ -532,6 +628,23 @@ export async function runDeltaBench(
 
 async function capacityLines(counts: readonly number[]): Promise<string[]> {
   const lines: string[] = [];
+  const most = Math.max(...counts);
+  if (Number.isFinite(most)) {
+    // Where the capacity's floor is, at the largest count: what the parts cost without the rest.
+    const [sources, result, events] = [
+      await streamFloor(most, "source"),
+      await streamFloor(most, "result"),
+      await streamFloor(most, "events"),
+    ];
+    const write = await writeFloor(most);
+    lines.push(
+      `capacity floor at ${most} streams (main thread, steady state, no HTTP): the paced sources alone ` +
+        `${sources.toFixed(2)} µs per delta; with a structuredStream each read by \`await s.result\` ` +
+        `${result.toFixed(2)} µs; read as the relay reads (\`for await\` over \`events({ changes: true })\`) ` +
+        `${events.toFixed(2)} µs; a bare \`res.write\` of 200 bytes to ${most} loopback connections ` +
+        `${write.toFixed(1)} µs of the writing thread per write`,
+    );
+  }
   for (const streams of counts) {
     const result = await relayCapacity(streams);
     lines.push(
