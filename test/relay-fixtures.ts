@@ -565,3 +565,17 @@ export async function runRelayLoad(options: RelayLoadOptions): Promise<RelayLoad
     retainedHeapBytes: retained,
   };
 }
+
+/** `inner`'s events, holding back everything after the `at`-th until `gate` opens. */
+export function pausable(inner: RelaySource, at: number, gate: Promise<unknown>): RelaySource {
+  return {
+    async *[Symbol.asyncIterator]() {
+      let n = 0;
+      for await (const event of inner as AsyncIterable<StreamEvent<unknown>>) {
+        if (n++ === at) await gate;
+        yield event;
+      }
+    },
+    abort: (reason) => inner.abort?.(reason),
+  };
+}

@@ -10,18 +10,12 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { subscribe } from "../src/client/index.ts";
-import {
-  createRedisEventLog,
-  createRelay,
-  type EventLog,
-  type Relay,
-  type RelaySource,
-} from "../src/server/index.ts";
-import type { StreamEvent } from "../src/stream/index.ts";
+import { createRedisEventLog, createRelay, type EventLog, type Relay } from "../src/server/index.ts";
 import {
   checkExactlyOnce,
   createRandom,
   fakeStream,
+  pausable,
   randomAnswer,
   serve,
   type TappedEvent,
@@ -37,20 +31,6 @@ interface Instance {
   log: EventLog;
   relay: Relay;
   server: TestServer;
-}
-
-/** `inner`'s events, holding back everything after the `at`-th until `gate` opens. */
-function pausable(inner: RelaySource, at: number, gate: Promise<unknown>): RelaySource {
-  return {
-    async *[Symbol.asyncIterator]() {
-      let n = 0;
-      for await (const event of inner as AsyncIterable<StreamEvent<unknown>>) {
-        if (n++ === at) await gate;
-        yield event;
-      }
-    },
-    abort: (reason) => inner.abort?.(reason),
-  };
 }
 
 requires(

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createRandom, fakeStream, randomAnswer } from "../../test/relay-fixtures.ts";
+import { createRandom, fakeStream, pausable, randomAnswer } from "../../test/relay-fixtures.ts";
 import { createRelay, type Relay, type RelaySource, toEventStreamResponse } from "../server/index.ts";
 import type { StreamEvent } from "../stream/index.ts";
 import { subscribe } from "./index.ts";
@@ -40,20 +40,6 @@ function cutAfter(response: Response, chunks: number | ((text: string) => boolea
     cancel: () => reader.cancel(),
   });
   return new Response(body, { status: response.status, headers: response.headers });
-}
-
-/** `inner`'s events, holding back everything after the `at`-th until `gate` opens. */
-function heldAfter(inner: RelaySource, at: number, gate: Promise<unknown>): RelaySource {
-  return {
-    async *[Symbol.asyncIterator]() {
-      let n = 0;
-      for await (const event of inner as AsyncIterable<StreamEvent<unknown>>) {
-        if (n++ === at) await gate;
-        yield event;
-      }
-    },
-    abort: (reason) => inner.abort?.(reason),
-  };
 }
 
 interface FetchLog {
@@ -356,7 +342,7 @@ describe("subscribe", () => {
       if (request.method === "POST") {
         posts++;
         const body = (await request.json()) as { seed: number };
-        return toEventStreamResponse(heldAfter(fakeStream(answer, { seed: body.seed }), 3, firstGet), {
+        return toEventStreamResponse(pausable(fakeStream(answer, { seed: body.seed }), 3, firstGet), {
           relay,
           resumeUrl: (id) => `/streams/${id}`,
         });
