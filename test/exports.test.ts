@@ -62,7 +62,14 @@ const surfaces: Record<string, string[]> = {
     "writeResponseToNode",
   ],
   "structream/client": ["subscribe"],
-  "structream/simulator": ["SIM_BLOCKS", "generateValue", "parseFault", "splitDeltas", "startSimulator"],
+  "structream/simulator": [
+    "SIM_BLOCKS",
+    "generateValue",
+    "parseFault",
+    "simulatorBaseUrl",
+    "splitDeltas",
+    "startSimulator",
+  ],
 };
 
 describe("the public surface", () => {

@@ -273,6 +273,18 @@ export interface TestServer {
   bytesWritten(): number;
 }
 
+/** Cuts every connection of `server` once `events` has grown to each count, in turn. */
+export async function cutAtCounts(
+  server: TestServer,
+  events: readonly unknown[],
+  counts: number[],
+): Promise<void> {
+  for (const count of counts) {
+    await until(() => events.length >= count, `${count} events`);
+    server.cut();
+  }
+}
+
 /** Serves a fetch handler with node:http through structream's adapter. */
 export async function serve(handler: FetchHandler): Promise<TestServer> {
   const server = createServer(toNodeHandler(handler));

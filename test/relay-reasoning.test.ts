@@ -8,12 +8,13 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subscribe } from "../src/client/index.ts";
 import { createRelay, type Relay, type RelaySource } from "../src/server/index.ts";
-import { type Simulator, startSimulator } from "../src/simulator/index.ts";
+import { type Simulator, simulatorBaseUrl, startSimulator } from "../src/simulator/index.ts";
 import { type StreamEvent, structuredStream } from "../src/stream/index.ts";
 import { answerSchema } from "./fixtures/stream/harness.ts";
 import {
   checkExactlyOnce,
   createRandom,
+  cutAtCounts,
   fakeStream,
   randomAnswer,
   serve,
@@ -41,12 +42,6 @@ afterAll(async () => {
   await sim.close();
   expect(server.sockets.size).toBe(0);
 });
-
-function baseURL(provider: (typeof PROVIDERS)[number]): string {
-  if (provider === "gemini") return `${sim.url}/v1beta`;
-  if (provider === "ollama") return sim.url;
-  return `${sim.url}/v1`;
-}
 
 /** The reasoning pieces of `count` deltas, 1 to 8 characters each, some non-ASCII. */
 function reasoningDeltas(count: number, seed: number): string[] {
@@ -87,7 +82,7 @@ describe("reasoning over the relay", () => {
         request: { model: "sim-none", messages: [{ role: "user", content: "Lemons and otters" }] },
         schema: answerSchema,
         provider,
-        baseURL: baseURL(provider),
+        baseURL: simulatorBaseUrl(sim.url, provider),
         apiKey: "test-key",
         headers: { "x-sim-attempt-key": randomUUID() },
       });
@@ -165,10 +160,7 @@ describe("reasoning over the relay", () => {
     const heard: string[] = [];
     s.on("reasoning", (event) => heard.push(event.delta));
     // Cut while the model thinks, then again later.
-    for (const atEvents of [20, 90]) {
-      await until(() => tapped.length >= atEvents, `${atEvents} events`);
-      server.cut();
-    }
+    await cutAtCounts(server, tapped, [20, 90]);
     expect(await s.done).toEqual(answer);
     expect(s.stats.reconnects).toBeGreaterThanOrEqual(2);
     expect(checkExactlyOnce(tapped)).toBeUndefined();

@@ -11,6 +11,7 @@ import { type StreamEvent, structuredStream } from "../src/stream/index.ts";
 import {
   checkExactlyOnce,
   createRandom,
+  cutAtCounts,
   fakeStream,
   randomAnswer,
   serve,
@@ -101,10 +102,7 @@ describe("over HTTP", () => {
     });
     const fields: string[] = [];
     s.on("field", (e) => fields.push(e.pointer));
-    for (const atEvents of [20, 120]) {
-      await until(() => tapped.length >= atEvents, `${atEvents} events`);
-      server.cut();
-    }
+    await cutAtCounts(server, tapped, [20, 120]);
     expect(await s.done).toEqual(answer);
     expect(s.stats.reconnects).toBeGreaterThanOrEqual(2);
     expect(checkExactlyOnce(tapped)).toBeUndefined();

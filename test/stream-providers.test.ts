@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StreamError } from "../src/errors/index.ts";
-import { type Simulator, startSimulator } from "../src/simulator/index.ts";
+import { type Simulator, simulatorBaseUrl, startSimulator } from "../src/simulator/index.ts";
 import { type StructuredStreamOptions, structuredStream } from "../src/stream/index.ts";
 import {
   answerSchema,
@@ -40,19 +40,13 @@ afterAll(async () => {
   expectNoLeaks(handlesBefore);
 });
 
-function baseURL(provider: Provider): string {
-  if (provider === "gemini") return `${sim.url}/v1beta`;
-  if (provider === "ollama") return sim.url;
-  return `${sim.url}/v1`;
-}
-
 /** A stream of `model` (a `sim-<fault>` name picks the fault) with its own attempt key. */
 function ask(provider: Provider, model: string, options: Partial<StructuredStreamOptions> = {}) {
   return structuredStream({
     request: { model, messages: [{ role: "user", content: "Lemons and otters" }] },
     schema: answerSchema,
     provider,
-    baseURL: baseURL(provider),
+    baseURL: simulatorBaseUrl(sim.url, provider),
     apiKey: "test-key",
     // -once faults count per key: each stream gets its own.
     headers: { "x-sim-attempt-key": randomUUID() },
@@ -376,7 +370,7 @@ describe("responses with more blocks than the answer (simulator x-sim-blocks)", 
       },
       schema: answerSchema,
       provider: "anthropic",
-      baseURL: baseURL("anthropic"),
+      baseURL: simulatorBaseUrl(sim.url, "anthropic"),
       apiKey: "test-key",
       headers: { "x-sim-attempt-key": randomUUID(), "x-sim-blocks": "preamble,thinking" },
     });

@@ -12,9 +12,13 @@ import { renderTerminal } from "../src/cli/render-terminal.ts";
 import { applyEvent, createViewState } from "../src/cli/view-state.ts";
 import { subscribe } from "../src/client/index.ts";
 import { fromPointer, valueAt } from "../src/json/index.ts";
-import type { ProviderId } from "../src/providers/index.ts";
 import { createRelay, type Relay } from "../src/server/index.ts";
-import { type Simulator, startSimulator } from "../src/simulator/index.ts";
+import {
+  type SimulatedProvider,
+  type Simulator,
+  simulatorBaseUrl,
+  startSimulator,
+} from "../src/simulator/index.ts";
 import { type StreamEvent, structuredStream } from "../src/stream/index.ts";
 import { answerSchema } from "./fixtures/stream/harness.ts";
 import { serve, type TappedEvent, type TestServer, tapFetch, until } from "./relay-fixtures.ts";
@@ -35,18 +39,12 @@ afterAll(async () => {
   await sim.close();
 });
 
-function baseURL(provider: ProviderId): string {
-  if (provider === "gemini") return `${sim.url}/v1beta`;
-  if (provider === "ollama") return sim.url;
-  return `${sim.url}/v1`;
-}
-
-function ask(provider: ProviderId, diverge: boolean) {
+function ask(provider: SimulatedProvider, diverge: boolean) {
   return structuredStream({
     request: { model: "sim-drop-once", messages: [{ role: "user", content: "Lemons and otters" }] },
     schema: answerSchema,
     provider,
-    baseURL: baseURL(provider),
+    baseURL: simulatorBaseUrl(sim.url, provider),
     apiKey: "test-key",
     headers: { "x-sim-attempt-key": randomUUID(), "x-sim-diverge": diverge ? "1" : "0" },
     idleTimeoutMs: 5_000,
@@ -90,7 +88,7 @@ function record(s: {
   return events;
 }
 
-const PROVIDERS: ProviderId[] = ["openai-chat", "openai-responses", "anthropic", "gemini", "ollama"];
+const PROVIDERS: SimulatedProvider[] = ["openai-chat", "openai-responses", "anthropic", "gemini", "ollama"];
 
 describe("the simulator answering differently on a retry", () => {
   for (const provider of PROVIDERS) {

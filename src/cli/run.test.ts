@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { simulatorBaseUrl } from "../simulator/index.ts";
 import { parseCommandArgs, type RunArgs, UsageError } from "./args.ts";
-import { resolveTarget, simulatorBaseUrl } from "./run.ts";
+import { resolveTarget } from "./run.ts";
 
 const args = (...extra: string[]) =>
   parseCommandArgs("run", ["-s", "s.json", "-p", "hi", ...extra]) as RunArgs;

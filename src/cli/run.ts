@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { ProviderId, RequestMessage } from "../providers/index.ts";
 import { DEFAULT_BASE_URLS } from "../providers/index.ts";
-import { type Simulator, startSimulator } from "../simulator/index.ts";
+import { type Simulator, simulatorBaseUrl, startSimulator } from "../simulator/index.ts";
 import { structuredStream } from "../stream/index.ts";
 import { type RunArgs, UsageError } from "./args.ts";
 import { drive } from "./drive.ts";
@@ -44,20 +44,6 @@ export function envFor(provider: ProviderId, env: CliIo["env"]): { apiKey?: stri
     }
     default:
       return {};
-  }
-}
-
-/** Where the simulator serves a provider's API, as a base URL its request builder appends to. */
-export function simulatorBaseUrl(url: string, provider: RealProvider): string {
-  switch (provider) {
-    case "openai-chat":
-    case "openai-responses":
-    case "anthropic":
-      return `${url}/v1`;
-    case "gemini":
-      return `${url}/v1beta`;
-    case "ollama":
-      return url;
   }
 }
 

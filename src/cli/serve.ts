@@ -26,7 +26,12 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type ProviderId, providerEnv } from "../providers/index.ts";
 import { createRelay, type Relay, toWebRequest, writeResponseToNode } from "../server/index.ts";
-import { type Simulator, type SimulatorOptions, startSimulator } from "../simulator/index.ts";
+import {
+  type Simulator,
+  type SimulatorOptions,
+  simulatorBaseUrl,
+  startSimulator,
+} from "../simulator/index.ts";
 import { structuredStream } from "../stream/index.ts";
 
 /** Options of {@link startDemoServer}. */
@@ -282,13 +287,6 @@ export async function loadDemoSchemas(dir = join(PACKAGE_ROOT, "examples")): Pro
   return schemas.sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
 }
 
-/** The base URL at which the simulator answers a wire format. */
-function simulatorBaseURL(simulator: Simulator, provider: Exclude<ProviderId, "text">): string {
-  if (provider === "gemini") return `${simulator.url}/v1beta`;
-  if (provider === "ollama") return simulator.url;
-  return `${simulator.url}/v1`;
-}
-
 interface StreamRequest {
   prompt: string;
   schema: DemoSchema;
@@ -535,7 +533,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       schema: request.schema.schema,
       ...(simulator !== undefined
         ? {
-            baseURL: simulatorBaseURL(simulator, request.provider),
+            baseURL: simulatorBaseUrl(simulator.url, request.provider),
             // Transient faults (`-once`) count per stream, not per prompt: each run shows them.
             headers: { "x-sim-attempt-key": randomUUID() },
           }

@@ -1,8 +1,7 @@
-import { type SimulatorRequestEvent, startSimulator } from "../simulator/index.ts";
+import { type SimulatorRequestEvent, simulatorBaseUrl, startSimulator } from "../simulator/index.ts";
 import { type SimulateArgs, UsageError } from "./args.ts";
 import { EXIT } from "./exit-codes.ts";
 import type { CliIo } from "./io.ts";
-import { simulatorBaseUrl } from "./run.ts";
 import { sanitize } from "./text.ts";
 
 /** The wire formats in the order the banner lists them, with where each provider's own SDK points. */

@@ -133,6 +133,7 @@
  */
 
 export { SIM_BLOCKS, type SimBlock, type SimulatedProvider } from "./answer.ts";
+export { simulatorBaseUrl } from "./base-url.ts";
 export { type SplitDeltasOptions, splitDeltas } from "./deltas.ts";
 export { type Fault, type FaultKind, parseFault } from "./faults.ts";
 export { type GenerateValueOptions, generateValue } from "./generate-value.ts";
