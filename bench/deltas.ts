@@ -188,8 +188,9 @@ async function bareParserAsync(chunks: string[]): Promise<void> {
  * them. The async source, the parser with the schema tracker (a schema that accepts anything, as
  * for a stream without one), and a `for await` over the same events (a `field` and two
  * `field-state` events per value, a `partial` per chunk merged while unread, read on each).
+ * Without `fieldStates`, the `field` events only.
  */
-async function eventFloor(chunks: string[]): Promise<void> {
+async function eventFloor(chunks: string[], fieldStates = true): Promise<void> {
   type FloorEvent = { type: string; value?: unknown };
   const queue = new EventQueue<FloorEvent>((last, next) =>
     last.type === "partial" && next.type === "partial" ? next : undefined,
@@ -197,8 +198,9 @@ async function eventFloor(chunks: string[]): Promise<void> {
   const tracker = createSchemaTracker(anyJson, {
     validate: "final",
     onField: (path, pointer, value) => queue.push({ type: "field", path, pointer, value } as FloorEvent),
-    onFieldState: (path, pointer, state) =>
-      queue.push({ type: "field-state", path, pointer, state } as FloorEvent),
+    onFieldState: fieldStates
+      ? (path, pointer, state) => queue.push({ type: "field-state", path, pointer, state } as FloorEvent)
+      : undefined,
   });
   const parser = createParser({
     onEvent: (event) =>
@@ -255,9 +257,12 @@ const READER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { get, Agent } = require("node:http");
 const { performance } = require("node:perf_hooks");
-const { url, streams } = workerData;
+const { url, streams, deltasPerAnswer } = workerData;
 const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
 const latencies = [];
+// Deltas from the middle of each answer (10% to 90%): the steady state, without the spikes where
+// every answer starts or ends together.
+const steady = [];
 let exact = 0;
 const clock = () => performance.timeOrigin + performance.now();
 function read(id, index) {
@@ -268,6 +273,7 @@ function read(id, index) {
       let buffer = "";
       let text = "";
       let scanned = 0;
+      let position = 0;
       response.on("data", (chunk) => {
         const now = clock();
         buffer += chunk;
@@ -284,6 +290,7 @@ function read(id, index) {
             else if (op[1] === "/t") {
               text = op[2];
               scanned = 0;
+              position = 0;
             }
           }
           // Every delta completed by this event: "<production time>|".
@@ -291,7 +298,11 @@ function read(id, index) {
           while ((bar = text.indexOf("|", scanned)) !== -1) {
             const stamp = Number(text.slice(scanned, bar));
             scanned = bar + 1;
-            if (Number.isFinite(stamp)) latencies.push(now - stamp);
+            if (Number.isFinite(stamp)) {
+              latencies.push(now - stamp);
+              if (position >= 0.1 * deltasPerAnswer && position < 0.9 * deltasPerAnswer) steady.push(now - stamp);
+            }
+            position++;
           }
         }
       });
@@ -308,7 +319,7 @@ parentPort.on("message", async (ids) => {
   const elu = performance.eventLoopUtilization();
   await Promise.all(ids.map(read));
   const busy = performance.eventLoopUtilization(elu).utilization;
-  parentPort.postMessage({ done: true, latencies, exact, busy });
+  parentPort.postMessage({ done: true, latencies, steady, exact, busy });
 });
 `;
 
@@ -316,6 +327,8 @@ interface CapacityResult {
   streams: number;
   p50: number;
   p99: number;
+  /** p99 of the deltas from 10% to 90% of each answer (not where the answers start or end together). */
+  steadyP99: number;
   exact: number;
   serverBusy: number;
   readerBusy: number;
@@ -405,11 +418,11 @@ async function relayCapacity(streams: number): Promise<CapacityResult> {
   }
   const worker = new Worker(READER, {
     eval: true,
-    workerData: { url: `http://127.0.0.1:${address.port}`, streams },
+    workerData: { url: `http://127.0.0.1:${address.port}`, streams, deltasPerAnswer },
   });
   const elu = nodePerformance.eventLoopUtilization();
   const cpu = await mainThreadCpuMs();
-  type Message = { connected?: number; latencies: number[]; exact: number; busy: number };
+  type Message = { connected?: number; latencies: number[]; steady: number[]; exact: number; busy: number };
   const done = new Promise<Message>((resolve) =>
     worker.on("message", (message: Message) => {
       if (message.connected !== undefined) gates[message.connected]?.();
@@ -417,13 +430,14 @@ async function relayCapacity(streams: number): Promise<CapacityResult> {
     }),
   );
   worker.postMessage(ids);
-  const { latencies, exact, busy: readerBusy } = await done;
+  const { latencies, steady, exact, busy: readerBusy } = await done;
   const busy = nodePerformance.eventLoopUtilization(elu).utilization;
   const cpuMs = (await mainThreadCpuMs()) - cpu;
   await worker.terminate();
   await relay.close();
   await new Promise((resolve) => server.close(resolve));
   latencies.sort((a, b) => a - b);
+  steady.sort((a, b) => a - b);
   spans.sort((a, b) => a - b);
   starts.sort((a, b) => a - b);
   const at = (values: number[], q: number) =>
@@ -432,6 +446,7 @@ async function relayCapacity(streams: number): Promise<CapacityResult> {
     streams,
     p50: at(latencies, 0.5),
     p99: at(latencies, 0.99),
+    steadyP99: at(steady, 0.99),
     exact,
     serverBusy: busy,
     readerBusy,
@@ -659,6 +674,19 @@ export async function runDeltaBench(
       ratio(floor.ms, bare2.ms),
       `${ms(floor.ms)} vs ${ms(bare2.ms)}`,
     ]);
+    if (size !== 64) continue;
+    // Whether fewer events per value would do: the same floor with `field` events only.
+    const [fieldsOnly, bare3] = await measurePair(
+      () => eventFloor(chunks, false),
+      () => bareParser(chunks),
+      { ...pairBudget, minRuns: quick ? 1 : 15, maxRuns: quick ? 2 : 40 },
+    );
+    rows.push([
+      `(the same floor without the \`field-state\` events, ${size}-char chunks)`,
+      "—",
+      ratio(fieldsOnly.ms, bare3.ms),
+      `${ms(fieldsOnly.ms)} vs ${ms(bare3.ms)}`,
+    ]);
   }
 
   // Not a target: what one small stream costs whatever its size (construction, one attempt, the end).
@@ -710,7 +738,8 @@ async function capacityLines(counts: readonly number[]): Promise<string[]> {
       carried = Math.max(carried ?? 0, streams);
     lines.push(
       `relay capacity: ${result.streams} streams at 70 deltas/s (2 KB answers, readers over loopback HTTP in a worker): ` +
-        `added latency p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (goal < 100 ms); ` +
+        `added latency p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (goal < 100 ms), ` +
+        `p99 ${result.steadyP99.toFixed(1)} ms from 10% to 90% of each answer; ` +
         `${result.exact}/${result.streams} complete; answer ${result.span.toFixed(0)} ms (model pace 1,814 ms), 95% started within ${result.startSpread.toFixed(0)} ms; ` +
         `busy: server ${(result.serverBusy * 100).toFixed(0)}%, readers ${(result.readerBusy * 100).toFixed(0)}%; ` +
         `server CPU ${result.cpuPerDelta.toFixed(1)} µs per delta`,
