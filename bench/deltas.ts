@@ -183,6 +183,9 @@ async function bareParserAsync(chunks: string[]): Promise<void> {
   parser.end();
 }
 
+/** The schema a stream without one tracks its values with (it accepts any JSON). */
+const anyJson = compileSchema({});
+
 /**
  * What the stream's `for await` row cannot go below: the parts it is made of with nothing around
  * them. The async source, the parser with the schema tracker (a schema that accepts anything, as
@@ -224,7 +227,6 @@ async function eventFloor(chunks: string[], fieldStates = true): Promise<void> {
   queue.close();
   await reading;
 }
-const anyJson = compileSchema({});
 
 // ---- 7. relay capacity -----------------------------------------------------------------------
 
@@ -633,6 +635,8 @@ export async function runDeltaBench(
   ]);
 
   const answer100k = mixedAnswer(100_000);
+  // Rows of a few ms each: more runs, so one slow run does not decide the ratio.
+  const overheadBudget = { ...pairBudget, minRuns: quick ? 1 : 15, maxRuns: quick ? 2 : 40 };
   for (const [size, target] of [
     [64, "≤ 2x"],
     [4, "≤ 3x"],
@@ -641,7 +645,7 @@ export async function runDeltaBench(
     const [whole, bare] = await measurePair(
       () => streamChunks(chunks, true),
       () => bareParser(chunks),
-      { ...pairBudget, minRuns: quick ? 1 : 15, maxRuns: quick ? 2 : 40 },
+      overheadBudget,
     );
     rows.push([
       `Stream with \`for await\` / bare parser + snapshot per chunk, 100 KB in ${size}-char chunks`,
@@ -654,7 +658,7 @@ export async function runDeltaBench(
     const [whole2, bareAsync] = await measurePair(
       () => streamChunks(chunks, true),
       () => bareParserAsync(chunks),
-      { ...pairBudget, minRuns: quick ? 1 : 15, maxRuns: quick ? 2 : 40 },
+      overheadBudget,
     );
     rows.push([
       `(same, against the bare parser fed by the same async source, ${size}-char chunks)`,
@@ -666,7 +670,7 @@ export async function runDeltaBench(
     const [floor, bare2] = await measurePair(
       () => eventFloor(chunks),
       () => bareParser(chunks),
-      { ...pairBudget, minRuns: quick ? 1 : 15, maxRuns: quick ? 2 : 40 },
+      overheadBudget,
     );
     rows.push([
       `(floor: async source + parser + schema tracker + \`for await\` over the same events, no stream, against the bare parser, ${size}-char chunks)`,
@@ -679,7 +683,7 @@ export async function runDeltaBench(
     const [fieldsOnly, bare3] = await measurePair(
       () => eventFloor(chunks, false),
       () => bareParser(chunks),
-      { ...pairBudget, minRuns: quick ? 1 : 15, maxRuns: quick ? 2 : 40 },
+      overheadBudget,
     );
     rows.push([
       `(the same floor without the \`field-state\` events, ${size}-char chunks)`,
