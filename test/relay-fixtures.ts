@@ -7,16 +7,19 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { createParser as createSseParser } from "eventsource-parser";
+import { afterAll, beforeAll, expect } from "vitest";
 import { subscribe } from "../src/client/index.ts";
 import { StreamError } from "../src/errors/index.ts";
 import { type PathSegment, toPointer } from "../src/json/index.ts";
 import {
   createRelay,
   type FetchHandler,
+  type Relay,
   type RelayOptions,
   type RelaySource,
   toNodeHandler,
 } from "../src/server/index.ts";
+import { type Simulator, type SimulatorOptions, startSimulator } from "../src/simulator/index.ts";
 import type { Progress, StreamEvent, StreamStats } from "../src/stream/index.ts";
 import { jsonDiff } from "./support/json-equal.ts";
 
@@ -283,6 +286,37 @@ export async function cutAtCounts(
     await until(() => events.length >= count, `${count} events`);
     server.cut();
   }
+}
+
+/** What {@link relayOverSimulator} sets up: read its fields inside tests (`beforeAll` sets them). */
+export interface SimulatorRelay {
+  sim: Simulator;
+  relay: Relay;
+  server: TestServer;
+}
+
+/**
+ * A simulator, a relay (`keepAliveMs: 50`) and a real HTTP server for it, made before a file's
+ * tests and closed after them. With `noSocketsLeft`, the teardown also checks that the server has
+ * no socket left open.
+ */
+export function relayOverSimulator(
+  options: SimulatorOptions,
+  { noSocketsLeft = false }: { noSocketsLeft?: boolean } = {},
+): SimulatorRelay {
+  const env = {} as SimulatorRelay;
+  beforeAll(async () => {
+    env.sim = await startSimulator(options);
+    env.relay = createRelay({ keepAliveMs: 50 });
+    env.server = await serve((request) => env.relay.handle(request));
+  });
+  afterAll(async () => {
+    await env.relay.close();
+    await env.server.close();
+    await env.sim.close();
+    if (noSocketsLeft) expect(env.server.sockets.size).toBe(0);
+  });
+  return env;
 }
 
 /** Serves a fetch handler with node:http through structream's adapter. */

@@ -5,10 +5,10 @@
  * snapshot. Every server, socket and stream is closed at teardown.
  */
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { subscribe } from "../src/client/index.ts";
-import { createRelay, type Relay, type RelaySource } from "../src/server/index.ts";
-import { type Simulator, simulatorBaseUrl, startSimulator } from "../src/simulator/index.ts";
+import { createRelay, type RelaySource } from "../src/server/index.ts";
+import { simulatorBaseUrl } from "../src/simulator/index.ts";
 import { type StreamEvent, structuredStream } from "../src/stream/index.ts";
 import { answerSchema } from "./fixtures/stream/harness.ts";
 import {
@@ -17,31 +17,16 @@ import {
   cutAtCounts,
   fakeStream,
   randomAnswer,
+  relayOverSimulator,
   serve,
   type TappedEvent,
-  type TestServer,
   tapFetch,
   until,
 } from "./relay-fixtures.ts";
 
 const PROVIDERS = ["openai-chat", "openai-responses", "anthropic", "gemini", "ollama"] as const;
 
-let sim: Simulator;
-let relay: Relay;
-let server: TestServer;
-
-beforeAll(async () => {
-  sim = await startSimulator({ pace: "fast", seed: 11, blocks: ["thinking"] });
-  relay = createRelay({ keepAliveMs: 50 });
-  server = await serve((request) => relay.handle(request));
-});
-
-afterAll(async () => {
-  await relay.close();
-  await server.close();
-  await sim.close();
-  expect(server.sockets.size).toBe(0);
-});
+const env = relayOverSimulator({ pace: "fast", seed: 11, blocks: ["thinking"] }, { noSocketsLeft: true });
 
 /** The reasoning pieces of `count` deltas, 1 to 8 characters each, some non-ASCII. */
 function reasoningDeltas(count: number, seed: number): string[] {
@@ -82,15 +67,15 @@ describe("reasoning over the relay", () => {
         request: { model: "sim-none", messages: [{ role: "user", content: "Lemons and otters" }] },
         schema: answerSchema,
         provider,
-        baseURL: simulatorBaseUrl(sim.url, provider),
+        baseURL: simulatorBaseUrl(env.sim.url, provider),
         apiKey: "test-key",
         headers: { "x-sim-attempt-key": randomUUID() },
       });
       const deltas: string[] = [];
       stream.on("reasoning", (event) => deltas.push(event.delta));
-      const { id } = await relay.start(stream);
+      const { id } = await env.relay.start(stream);
       const tapped: TappedEvent[] = [];
-      const s = subscribe(`${server.url}/streams/${id}`, {
+      const s = subscribe(`${env.server.url}/streams/${id}`, {
         fetch: tapFetch({ onEvent: (e) => tapped.push(e) }),
       });
       const heard: string[] = [];
@@ -130,10 +115,10 @@ describe("reasoning over the relay", () => {
         for await (const event of fakeStream(answer)) if (event.type !== "status") yield event;
       },
     };
-    const { id } = await relay.start(source);
-    await relay.finished(id);
+    const { id } = await env.relay.start(source);
+    await env.relay.finished(id);
     const tapped: TappedEvent[] = [];
-    const s = subscribe(`${server.url}/streams/${id}`, {
+    const s = subscribe(`${env.server.url}/streams/${id}`, {
       fetch: tapFetch({ onEvent: (e) => tapped.push(e) }),
     });
     expect(await s.done).toEqual(answer);
@@ -149,18 +134,18 @@ describe("reasoning over the relay", () => {
   it("replays reasoning exactly once across cut sockets (Last-Event-ID)", async () => {
     const deltas = reasoningDeltas(150, 2);
     const answer = randomAnswer(createRandom(2), 4);
-    const { id } = await relay.start(
+    const { id } = await env.relay.start(
       thinkingSource(deltas, answer, { delayMs: 1, seed: 2, commentary: "ok" }),
     );
     const tapped: TappedEvent[] = [];
-    const s = subscribe(`${server.url}/streams/${id}`, {
+    const s = subscribe(`${env.server.url}/streams/${id}`, {
       fetch: tapFetch({ onEvent: (e) => tapped.push(e) }),
       retry: { baseDelayMs: 5 },
     });
     const heard: string[] = [];
     s.on("reasoning", (event) => heard.push(event.delta));
     // Cut while the model thinks, then again later.
-    await cutAtCounts(server, tapped, [20, 90]);
+    await cutAtCounts(env.server, tapped, [20, 90]);
     expect(await s.done).toEqual(answer);
     expect(s.stats.reconnects).toBeGreaterThanOrEqual(2);
     expect(checkExactlyOnce(tapped)).toBeUndefined();
@@ -172,9 +157,9 @@ describe("reasoning over the relay", () => {
   it("gives a new subscription that resumes with a stored Last-Event-ID the whole text, then each piece once", async () => {
     const deltas = reasoningDeltas(120, 5);
     const answer = randomAnswer(createRandom(5), 2);
-    const { id } = await relay.start(thinkingSource(deltas, answer, { delayMs: 1, seed: 5 }));
+    const { id } = await env.relay.start(thinkingSource(deltas, answer, { delayMs: 1, seed: 5 }));
     const first: TappedEvent[] = [];
-    const before = subscribe(`${server.url}/streams/${id}`, {
+    const before = subscribe(`${env.server.url}/streams/${id}`, {
       fetch: tapFetch({ onEvent: (e) => first.push(e) }),
     });
     await until(() => before.reasoning.length > 0 && first.length >= 30, "30 events");
@@ -184,7 +169,7 @@ describe("reasoning over the relay", () => {
     const had = before.reasoning;
     expect(had.length).toBeLessThan(deltas.join("").length);
     const tapped: TappedEvent[] = [];
-    const after = subscribe(`${server.url}/streams/${id}`, {
+    const after = subscribe(`${env.server.url}/streams/${id}`, {
       lastEventId,
       fetch: tapFetch({ onEvent: (e) => tapped.push(e) }),
     });
@@ -234,8 +219,8 @@ describe("reasoning over the relay", () => {
 
   it("keeps working with a stream that never reasons (and with older relays): the text stays empty", async () => {
     const answer = randomAnswer(createRandom(4), 2);
-    const { id } = await relay.start(fakeStream(answer, { seed: 4 }));
-    const s = subscribe(`${server.url}/streams/${id}`);
+    const { id } = await env.relay.start(fakeStream(answer, { seed: 4 }));
+    const s = subscribe(`${env.server.url}/streams/${id}`);
     let heard = 0;
     s.on("reasoning", () => heard++);
     expect(await s.done).toEqual(answer);

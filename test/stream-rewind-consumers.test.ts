@@ -6,45 +6,25 @@
  * in the CLI's live view ("the retry's answer replaced the earlier one").
  */
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runCli } from "../src/cli/index.ts";
 import { renderTerminal } from "../src/cli/render-terminal.ts";
 import { applyEvent, createViewState } from "../src/cli/view-state.ts";
 import { subscribe } from "../src/client/index.ts";
 import { fromPointer, valueAt } from "../src/json/index.ts";
-import { createRelay, type Relay } from "../src/server/index.ts";
-import {
-  type SimulatedProvider,
-  type Simulator,
-  simulatorBaseUrl,
-  startSimulator,
-} from "../src/simulator/index.ts";
+import { type SimulatedProvider, simulatorBaseUrl } from "../src/simulator/index.ts";
 import { type StreamEvent, structuredStream } from "../src/stream/index.ts";
 import { answerSchema } from "./fixtures/stream/harness.ts";
-import { serve, type TappedEvent, type TestServer, tapFetch, until } from "./relay-fixtures.ts";
+import { relayOverSimulator, type TappedEvent, tapFetch, until } from "./relay-fixtures.ts";
 
-let sim: Simulator;
-let relay: Relay;
-let server: TestServer;
-
-beforeAll(async () => {
-  sim = await startSimulator({ pace: "fast", seed: 5 });
-  relay = createRelay({ keepAliveMs: 50 });
-  server = await serve((request) => relay.handle(request));
-});
-
-afterAll(async () => {
-  await relay.close();
-  await server.close();
-  await sim.close();
-});
+const env = relayOverSimulator({ pace: "fast", seed: 5 });
 
 function ask(provider: SimulatedProvider, diverge: boolean) {
   return structuredStream({
     request: { model: "sim-drop-once", messages: [{ role: "user", content: "Lemons and otters" }] },
     schema: answerSchema,
     provider,
-    baseURL: simulatorBaseUrl(sim.url, provider),
+    baseURL: simulatorBaseUrl(env.sim.url, provider),
     apiKey: "test-key",
     headers: { "x-sim-attempt-key": randomUUID(), "x-sim-diverge": diverge ? "1" : "0" },
     idleTimeoutMs: 5_000,
@@ -148,9 +128,9 @@ describe("the relay and the browser client", () => {
       source: divergent(first, second, 15),
       retry: { baseDelayMs: 1, maxDelayMs: 2 },
     });
-    const { id } = await relay.start(s);
+    const { id } = await env.relay.start(s);
     const tapped: TappedEvent[] = [];
-    const client = subscribe(`${server.url}/streams/${id}`, {
+    const client = subscribe(`${env.server.url}/streams/${id}`, {
       fetch: tapFetch({ onEvent: (e) => tapped.push(e) }),
       retry: { baseDelayMs: 5 },
     });
@@ -160,7 +140,7 @@ describe("the relay and the browser client", () => {
     }
     // Drop the connection while the first attempt is still on screen.
     await until(() => tapped.some((e) => e.event === "field"), "a field event");
-    server.cut();
+    env.server.cut();
     const value = await client.done;
     expect(value).toEqual({ title: "Stew", steps: ["Brown the meat", "Simmer"] });
     expect(await s.result).toEqual(value);
@@ -186,9 +166,9 @@ describe("the relay and the browser client", () => {
       source: divergent(['{"a":"one","b":'], ['{"a":"two","b":2}'], 1),
       retry: { baseDelayMs: 1, maxDelayMs: 2 },
     });
-    const { id } = await relay.start(s);
+    const { id } = await env.relay.start(s);
     await s.result;
-    const client = subscribe(`${server.url}/streams/${id}`);
+    const client = subscribe(`${env.server.url}/streams/${id}`);
     const rewinds: unknown[] = [];
     client.on("rewind", (e) => rewinds.push(e));
     expect(await client.done).toEqual({ a: "two", b: 2 });
